@@ -1,0 +1,60 @@
+// The reference evaluator: the semantic oracle of the language. It evaluates
+// the IR against an event in user space, with exactly the semantics the
+// eBPF back end must reproduce (and is differential-tested against).
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "compiler/ir.h"
+#include "compiler/schema.h"
+#include "compiler/value.h"
+
+namespace vigil {
+
+// One event: its kind, a timestamp, and a value for every field the event
+// carries. Fields not set hold their type's default ("" / 0 / false /
+// 0.0.0.0 / no values for multi-valued fields).
+class Event {
+ public:
+  explicit Event(EventKind kind);
+
+  EventKind kind() const { return kind_; }
+  uint64_t time_ns = 0;
+
+  // Precondition: the field belongs to this event and `value` has its type.
+  void set(FieldId field, Value value);
+  void set_values(FieldId field, std::vector<Value> values);  // multi-valued fields
+  std::span<const Value> get(FieldId field) const;
+
+ private:
+  EventKind kind_;
+  std::vector<std::vector<Value>> values_;  // indexed by FieldId
+};
+
+// The step that decided an outcome, for `vigil test` failure reports.
+struct EvaluationStep {
+  SourceRange origin;    // the sub-expression
+  bool result = false;
+  std::string detail;    // e.g. `process.exe = "/bin/sh" startswith "/usr/"  -> false`
+};
+
+struct RuleEvaluation {
+  bool matched = false;
+  bool when_held = false;
+  int decisive_except = -1;             // index of the except that suppressed it, if any
+  std::vector<EvaluationStep> trace;    // decisive sub-expressions, outermost first
+};
+
+bool evaluate(const ir::Predicate& predicate, const Event& event);
+bool rule_matches(const ir::Rule& rule, const Event& event);
+RuleEvaluation explain_rule(const ir::Rule& rule, const Event& event);
+
+// Renders a rule's output template for an event.
+std::string render_output(const ir::Rule& rule, const Event& event);
+
+// Enabled rules that match the event, in policy order.
+std::vector<const ir::Rule*> matching_rules(const ir::PolicySet& policy, const Event& event);
+
+}  // namespace vigil
