@@ -16,7 +16,6 @@
 namespace vigil {
 
 std::optional<ir::PolicySet> analyze(const SourceManager& sources,
-                                     const std::vector<ast::File>& files,
-                                     Diagnostics& diagnostics);
+                                     const std::vector<ast::File>& files, Diagnostics& diagnostics);
 
 }  // namespace vigil
