@@ -35,16 +35,16 @@ class Event {
 
 // The step that decided an outcome, for `vigil test` failure reports.
 struct EvaluationStep {
-  SourceRange origin;    // the sub-expression
+  SourceRange origin;  // the sub-expression
   bool result = false;
-  std::string detail;    // e.g. `process.exe = "/bin/sh" startswith "/usr/"  -> false`
+  std::string detail;  // e.g. `process.exe = "/bin/sh" startswith "/usr/"  -> false`
 };
 
 struct RuleEvaluation {
   bool matched = false;
   bool when_held = false;
-  int decisive_except = -1;             // index of the except that suppressed it, if any
-  std::vector<EvaluationStep> trace;    // decisive sub-expressions, outermost first
+  int decisive_except = -1;           // index of the except that suppressed it, if any
+  std::vector<EvaluationStep> trace;  // decisive sub-expressions, outermost first
 };
 
 bool evaluate(const ir::Predicate& predicate, const Event& event);
