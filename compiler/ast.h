@@ -44,8 +44,8 @@ struct Expr {
   std::string text;  // Field, Name
 
   LiteralKind literal_kind = LiteralKind::String;  // Literal
-  Value value;           // Literal: decoded value (String: bytes after escapes)
-  std::string spelling;  // Literal: exact source text (with quotes for strings)
+  Value value;               // Literal: decoded value (String: bytes after escapes)
+  std::string spelling;      // Literal: exact source text (with quotes for strings)
   bool has_escapes = false;  // String literal: spelling contains a backslash escape
 };
 using ExprPtr = std::unique_ptr<Expr>;
@@ -64,7 +64,7 @@ enum class ClauseKind : uint8_t {
 
 struct Clause {
   ClauseKind kind = ClauseKind::When;
-  SourceRange range;        // from the keyword to the end of the clause
+  SourceRange range;  // from the keyword to the end of the clause
   SourceRange keyword_range;
   std::vector<Identifier> words;
   ExprPtr expr;

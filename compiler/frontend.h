@@ -17,6 +17,10 @@ namespace vigil {
 std::vector<std::string> find_policy_files(const std::vector<std::string>& paths,
                                            std::vector<std::string>& io_errors);
 
+// Reads a policy file whole (refusing files over 64 MiB). On failure returns
+// false and sets `error` to "path: reason".
+bool read_policy_file(const std::string& path, std::string& contents, std::string& error);
+
 struct FrontEndResult {
   SourceManager sources;
   Diagnostics diagnostics;

@@ -18,8 +18,8 @@ namespace vigil::ir {
 // true if any value satisfies it; `!=` and `not in` are lowered to Not(...),
 // so they mean "no value equals / is in".
 enum class TestOp : uint8_t {
-  Eq,          // operands: 1 value
-  Lt,          // operands: 1 (Int, Port, Duration)
+  Eq,  // operands: 1 value
+  Lt,  // operands: 1 (Int, Port, Duration)
   Le,
   Gt,
   Ge,
@@ -46,16 +46,16 @@ struct Predicate {
 };
 
 struct OutputSegment {
-  std::string text;               // literal text (already unescaped, `{{` -> `{`)
-  std::optional<FieldId> field;   // or a field to interpolate
+  std::string text;              // literal text (already unescaped, `{{` -> `{`)
+  std::optional<FieldId> field;  // or a field to interpolate
 };
 
 struct Rule {
   std::string name;
-  SourceRange range;       // the `rule` declaration
+  SourceRange range;  // the `rule` declaration
   SourceRange name_range;
-  EventMask events = 0;    // from `on`
-  Predicate when;          // `when`; True if absent
+  EventMask events = 0;            // from `on`
+  Predicate when;                  // `when`; True if absent
   std::vector<Predicate> excepts;  // the rule matches if `when` holds and no except does
   Severity severity = Severity::Medium;
   std::vector<std::string> tags;

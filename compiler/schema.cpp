@@ -15,6 +15,7 @@ constexpr EventMask events(std::initializer_list<EventKind> kinds) {
 }
 
 // ---- The event table -------------------------------------------------------------
+// clang-format off
 constexpr std::array kEvents = {
     EventInfo{Exec, "exec", "A process replaced its image (execve/execveat succeeded).", true,
               DenyMechanism::Lsm},
@@ -60,11 +61,12 @@ constexpr std::array kEvents = {
               "A process created an anonymous memory file (memfd_create).", true,
               DenyMechanism::Lsm},
 };
+// clang-format on
 static_assert(kEvents.size() == kEventKindCount);
 
 // ---- The field table -------------------------------------------------------------
-constexpr EventMask kFileEvents =
-    events({FileOpen, FileRename, FileUnlink, FileChmod, FileChown, FileLink, FileSymlink, FileMkdir});
+constexpr EventMask kFileEvents = events(
+    {FileOpen, FileRename, FileUnlink, FileChmod, FileChown, FileLink, FileSymlink, FileMkdir});
 constexpr EventMask kNetEvents = events({NetConnect, NetBind, NetListen, NetAccept});
 
 constexpr auto K = FieldSource::Kernel;
@@ -83,6 +85,7 @@ struct FieldRow {
   std::string_view description;
 };
 
+// clang-format off
 constexpr std::array kFieldRows = {
     // Process context, on every event.
     FieldRow{"process.pid", Type::Int, kOne, K, kAllEvents, "Thread id of the acting task (kernel pid)."},
@@ -140,18 +143,21 @@ constexpr std::array kFieldRows = {
     FieldRow{"memfd.name", Type::String, kOne, K, events({ProcessMemfdCreate}), "Name given to memfd_create."},
     FieldRow{"memfd.flags", Type::Int, kOne, K, events({ProcessMemfdCreate}), "memfd_create flags."},
 };
+// clang-format on
 
 constexpr auto kFields = [] {
   std::array<FieldInfo, kFieldRows.size()> fields{};
   for (size_t i = 0; i < kFieldRows.size(); ++i) {
     const FieldRow& row = kFieldRows[i];
-    fields[i] = FieldInfo{static_cast<FieldId>(i), row.name, row.type, row.multi_valued,
-                          row.source, row.events, row.description};
+    fields[i] = FieldInfo{static_cast<FieldId>(i), row.name,   row.type,
+                          row.multi_valued,        row.source, row.events,
+                          row.description};
   }
   return fields;
 }();
 
 // ---- The operator table ----------------------------------------------------------
+// clang-format off
 constexpr std::array kOperators = {
     OperatorInfo{CompareOp::Eq, "==", "Equal.", true, false},
     OperatorInfo{CompareOp::Ne, "!=", "Not equal.", true, false},
@@ -167,10 +173,13 @@ constexpr std::array kOperators = {
     OperatorInfo{CompareOp::Glob, "glob", "Shell-style path pattern: * ? and **.", true, true},
     OperatorInfo{CompareOp::Matches, "matches", "RE2 regular expression (user space only).", false, true},
 };
+// clang-format on
 
 }  // namespace
 
-std::span<const EventInfo> all_events() { return kEvents; }
+std::span<const EventInfo> all_events() {
+  return kEvents;
+}
 
 const EventInfo& event_info(EventKind kind) {
   const EventInfo& info = kEvents[static_cast<size_t>(kind)];
@@ -184,8 +193,12 @@ std::optional<EventKind> find_event(std::string_view name) {
   return std::nullopt;
 }
 
-std::span<const FieldInfo> all_fields() { return kFields; }
-const FieldInfo& field_info(FieldId id) { return kFields.at(id); }
+std::span<const FieldInfo> all_fields() {
+  return kFields;
+}
+const FieldInfo& field_info(FieldId id) {
+  return kFields.at(id);
+}
 
 std::optional<FieldId> find_field(std::string_view name) {
   for (const FieldInfo& info : kFields)
@@ -193,7 +206,9 @@ std::optional<FieldId> find_field(std::string_view name) {
   return std::nullopt;
 }
 
-std::span<const OperatorInfo> all_operators() { return kOperators; }
+std::span<const OperatorInfo> all_operators() {
+  return kOperators;
+}
 
 const OperatorInfo& operator_info(CompareOp op) {
   const OperatorInfo& info = kOperators[static_cast<size_t>(op)];
@@ -207,7 +222,9 @@ constexpr std::array<std::string_view, 5> kSeverityNames = {"info", "low", "medi
                                                             "critical"};
 }  // namespace
 
-std::string_view action_name(Action action) { return kActionNames[static_cast<size_t>(action)]; }
+std::string_view action_name(Action action) {
+  return kActionNames[static_cast<size_t>(action)];
+}
 
 std::optional<Action> find_action(std::string_view name) {
   for (size_t i = 0; i < kActionNames.size(); ++i)

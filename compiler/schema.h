@@ -43,7 +43,9 @@ inline constexpr size_t kEventKindCount = 22;
 
 // A set of event kinds.
 using EventMask = uint32_t;
-constexpr EventMask event_bit(EventKind kind) { return EventMask{1} << static_cast<unsigned>(kind); }
+constexpr EventMask event_bit(EventKind kind) {
+  return EventMask{1} << static_cast<unsigned>(kind);
+}
 inline constexpr EventMask kAllEvents = (EventMask{1} << kEventKindCount) - 1;
 
 // How `action deny` can be enforced for an event, if at all.
@@ -70,10 +72,10 @@ using FieldId = uint16_t;
 enum class FieldSource : uint8_t { Kernel, UserSpace };
 
 struct FieldInfo {
-  FieldId id;                    // index into all_fields()
-  std::string_view name;         // e.g. "process.exe"
+  FieldId id;             // index into all_fields()
+  std::string_view name;  // e.g. "process.exe"
   Type type;
-  bool multi_valued;             // holds several values; a test is true if any value satisfies it
+  bool multi_valued;  // holds several values; a test is true if any value satisfies it
   FieldSource source;
   EventMask events;              // the events that carry this field
   std::string_view description;  // one line, for docs

@@ -29,8 +29,8 @@ LineColumn SourceFile::line_column(uint32_t offset) const {
 std::string_view SourceFile::line_text(uint32_t line) const {
   if (line == 0 || line > line_starts_.size()) return {};
   uint32_t begin = line_starts_[line - 1];
-  uint32_t end = line < line_starts_.size() ? line_starts_[line] - 1
-                                            : static_cast<uint32_t>(contents_.size());
+  uint32_t end =
+      line < line_starts_.size() ? line_starts_[line] - 1 : static_cast<uint32_t>(contents_.size());
   if (end > begin && contents_[end - 1] == '\r') --end;
   return std::string_view(contents_).substr(begin, end - begin);
 }

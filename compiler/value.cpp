@@ -44,12 +44,14 @@ std::optional<IpNetwork> IpNetwork::parse(std::string_view text, std::string* er
     return std::nullopt;
   };
   size_t slash = text.find('/');
-  if (slash == std::string_view::npos) return fail("a network needs a prefix length, e.g. 10.0.0.0/8");
+  if (slash == std::string_view::npos)
+    return fail("a network needs a prefix length, e.g. 10.0.0.0/8");
   auto address = IpAddress::parse(text.substr(0, slash));
   if (!address) return fail("invalid IP address");
   std::string_view prefix_text = text.substr(slash + 1);
   unsigned prefix = 0;
-  auto [end, ec] = std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
+  auto [end, ec] =
+      std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
   if (ec != std::errc() || end != prefix_text.data() + prefix_text.size() || prefix_text.empty())
     return fail("invalid prefix length");
   // An IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) becomes its IPv4 form.
@@ -59,8 +61,9 @@ std::optional<IpNetwork> IpNetwork::parse(std::string_view text, std::string* er
     prefix -= 96;
   }
   unsigned max_prefix = address->is_v4 ? 32 : 128;
-  if (prefix > max_prefix) return fail(address->is_v4 ? "IPv4 prefix length must be at most 32"
-                                                       : "IPv6 prefix length must be at most 128");
+  if (prefix > max_prefix)
+    return fail(address->is_v4 ? "IPv4 prefix length must be at most 32"
+                               : "IPv6 prefix length must be at most 128");
   unsigned byte_count = address->is_v4 ? 4 : 16;
   for (unsigned bit = prefix; bit < byte_count * 8; ++bit) {
     if (address->bytes[bit / 8] & (0x80u >> (bit % 8)))
