@@ -10,7 +10,8 @@ Command register_docs(CLI::App& app) {
   auto topic = std::make_shared<std::string>("fields");
   CLI::App* command = app.add_subcommand("docs", "Print generated reference documentation");
   command->add_option("topic", *topic, "What to print")->check(CLI::IsMember({"fields"}));
-  return {command, [] {
+  // The option writes into *topic while parsing, so the runner keeps it alive.
+  return {command, [topic] {
             std::cout << generate_field_reference();
             return kExitOk;
           }};
