@@ -97,6 +97,9 @@ struct File {
   FileId file = 0;
   std::vector<Decl> decls;
   std::vector<Comment> comments;  // in source order
+  // Names of declarations dropped because of a syntax error. The analyser
+  // stays quiet about uses of these names: the syntax error already explains them.
+  std::vector<std::string> unparsed_names;
 };
 
 }  // namespace vigil::ast

@@ -110,6 +110,7 @@ class ListExpander {
       if (target != nullptr && target->kind == SymbolKind::Macro)
         symbols_.macros[target->index].used = true;
       if (target == nullptr) {
+        if (symbols_.unparsed.contains(item->text)) continue;  // its syntax error explains it
         Diagnostic& error =
             diagnostics_.error("unknown-list", item->range, "unknown list " + quoted(item->text));
         if (auto suggestion = list_names_.suggest(item->text))

@@ -30,6 +30,10 @@ void attach_extensions(const std::vector<const ast::File*>& files, SymbolTable& 
       const SymbolKind wanted = targets_rule ? SymbolKind::Rule : SymbolKind::List;
       const std::string_view wanted_name = symbol_kind_name(wanted);
       const SymbolRef* target = symbols.find(decl.name.text);
+      if (target == nullptr && symbols.unparsed.contains(decl.name.text)) {
+        symbols.orphans.push_back(&decl);
+        continue;
+      }
       if (target == nullptr) {
         Diagnostic& error = diagnostics.error(
             targets_rule ? "unknown-rule" : "unknown-list", decl.name.range,

@@ -100,6 +100,7 @@ ast::File parse_file(const SourceManager& sources, FileId file_id, Diagnostics& 
       continue;
     } catch (const SyntaxError& error) {
       state.report(error);
+      if (!state.decl.name.text.empty()) file.unparsed_names.push_back(state.decl.name.text);
       position = find_recovery_point(text, std::max(error.range.begin, begin + 1));
     } catch (const std::bad_alloc&) {
       state.report("out-of-memory", state.range(begin, begin), "out of memory while parsing");

@@ -81,6 +81,8 @@ std::string duplicate_hint(SymbolKind previous, SymbolKind current) {
 
 SymbolTable collect_symbols(const std::vector<const ast::File*>& files, Diagnostics& diagnostics) {
   SymbolTable table;
+  for (const ast::File* file : files)
+    table.unparsed.insert(file->unparsed_names.begin(), file->unparsed_names.end());
   for (const ast::File* file : files) {
     for (const ast::Decl& decl : file->decls) {
       std::optional<SymbolKind> kind = defined_kind(decl.kind);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "compiler/ast.h"
@@ -54,6 +55,9 @@ struct SymbolTable {
   // the policy, but their conditions are still checked and the names they
   // use count as used, so one mistake does not hide others or cause more.
   std::vector<const ast::Decl*> orphans;
+  // Names whose declarations the parser dropped after a syntax error: an
+  // "unknown" error for them would only repeat that error.
+  std::unordered_set<std::string_view> unparsed;
 
   const SymbolRef* find(std::string_view name) const;
   // The names of one kind, in definition order (candidates for "did you mean").

@@ -264,6 +264,7 @@ class ConditionChecker {
 
   NodeResult check_macro_use(const ast::Expr& name, uint32_t ir_depth) {
     const SymbolRef* target = symbols_.find(name.text);
+    if (target == nullptr && symbols_.unparsed.contains(name.text)) return invalid();
     if (target == nullptr) {
       Diagnostic& error =
           diagnostics_.error("unknown-macro", name.range, "unknown macro " + quoted(name.text));
@@ -604,6 +605,7 @@ class ConditionChecker {
   bool add_named_list(const FieldInfo& field, const ast::Expr& name, CompareOp op,
                       CheckedComparison& checked) {
     const SymbolRef* target = symbols_.find(name.text);
+    if (target == nullptr && symbols_.unparsed.contains(name.text)) return false;
     if (target == nullptr) {
       Diagnostic& error =
           diagnostics_.error("unknown-list", name.range, "unknown list " + quoted(name.text));
