@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/schema.h"
@@ -61,6 +62,9 @@ enum class ClauseKind : uint8_t {
   Enabled,      // enabled true|false        -> words[0]
   Description,  // description "text"        -> text
 };
+
+// The keyword that starts a clause, e.g. "when".
+std::string_view clause_keyword(ClauseKind kind);
 
 struct Clause {
   ClauseKind kind = ClauseKind::When;

@@ -6,6 +6,7 @@
 
 #include "compiler/glob.h"
 #include "compiler/regex_cache.h"
+#include "compiler/text_escape.h"
 
 namespace vigil {
 namespace {
@@ -417,28 +418,9 @@ RuleEvaluation explain_rule(const ir::Rule& rule, const Event& event) {
 
 namespace {
 
-// Control bytes are escaped so an event cannot forge lines in an alert log;
-// everything else (including invalid UTF-8) is passed through.
-void append_escaped(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned char c : text) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-}
-
 void append_rendered(std::string& out, const Value& value) {
   if (auto* text = std::get_if<std::string>(&value)) {
-    append_escaped(out, *text);
+    append_control_escaped(out, *text);
   } else {
     out += value_to_string(value);
   }

@@ -35,25 +35,6 @@ FixtureError YamlLocator::error(const YAML::Node& node, std::string message) con
 
 // ---- Scalar values ---------------------------------------------------------------
 
-std::string escape_control_bytes(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 namespace {
 
 std::string backticked(std::string_view text) {

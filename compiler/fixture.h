@@ -11,6 +11,7 @@
 #include "compiler/evaluator.h"
 #include "compiler/source.h"
 #include "compiler/suggest.h"
+#include "compiler/text_escape.h"
 
 namespace YAML {
 class Node;
@@ -79,10 +80,6 @@ class FixtureReader {
   NameSuggester event_names_;
   NameSuggester field_names_;
 };
-
-// `text` with control bytes escaped (\n, \t, \xHH), for messages that
-// quote a test file: a name must not be able to forge lines of the report.
-std::string escape_control_bytes(std::string_view text);
 
 // Parses a scalar as a value of `type` (int: decimal, 0x, 0o, optional '-';
 // port: 0-65535; bool: true/false; ip; duration: 500ms, 10s, 5m, 1h, also

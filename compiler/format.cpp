@@ -83,21 +83,6 @@ std::string render(const ast::Expr& expr) {
   return out;
 }
 
-std::string_view clause_keyword(ast::ClauseKind kind) {
-  switch (kind) {
-    case ast::ClauseKind::On: return "on";
-    case ast::ClauseKind::When: return "when";
-    case ast::ClauseKind::Except: return "except";
-    case ast::ClauseKind::Severity: return "severity";
-    case ast::ClauseKind::Tags: return "tags";
-    case ast::ClauseKind::Output: return "output";
-    case ast::ClauseKind::Action: return "action";
-    case ast::ClauseKind::Enabled: return "enabled";
-    case ast::ClauseKind::Description: return "description";
-  }
-  return {};
-}
-
 // An item of a list that may be printed one per line.
 struct ListItem {
   std::string text;
@@ -238,7 +223,7 @@ class Formatter {
   }
 
   void format_clause(const ast::Clause& clause, int indent) {
-    std::string keyword(clause_keyword(clause.kind));
+    std::string keyword(ast::clause_keyword(clause.kind));
     switch (clause.kind) {
       case ast::ClauseKind::When:
       case ast::ClauseKind::Except:

@@ -11,21 +11,6 @@
 namespace vigil {
 namespace {
 
-std::string_view clause_keyword(ast::ClauseKind kind) {
-  switch (kind) {
-    case ast::ClauseKind::On: return "on";
-    case ast::ClauseKind::When: return "when";
-    case ast::ClauseKind::Except: return "except";
-    case ast::ClauseKind::Severity: return "severity";
-    case ast::ClauseKind::Tags: return "tags";
-    case ast::ClauseKind::Output: return "output";
-    case ast::ClauseKind::Action: return "action";
-    case ast::ClauseKind::Enabled: return "enabled";
-    case ast::ClauseKind::Description: return "description";
-  }
-  return "clause";
-}
-
 std::vector<std::string_view> event_names() {
   std::vector<std::string_view> names;
   for (const EventInfo& event : all_events()) names.push_back(event.name);
@@ -113,7 +98,7 @@ class RuleClauseChecker {
           case ast::ClauseKind::Description: {
             Diagnostic& error = diagnostics_.error(
                 "clause-not-allowed", clause->keyword_range,
-                "`extend rule` cannot change " + quoted(clause_keyword(clause->kind)));
+                "`extend rule` cannot change " + quoted(ast::clause_keyword(clause->kind)));
             error.hint =
                 "an extension may add `except` and `tags`, and replace `severity`, `action`, "
                 "`output` and `enabled`; to change the condition, add an `except`";
@@ -140,13 +125,13 @@ class RuleClauseChecker {
         if (first[kind] != nullptr) {
           Diagnostic& error = diagnostics_.error(
               "duplicate-clause", clause.keyword_range,
-              "duplicate " + quoted(clause_keyword(clause.kind)) + " clause in " +
+              "duplicate " + quoted(ast::clause_keyword(clause.kind)) + " clause in " +
                   (decl.kind == ast::DeclKind::Rule ? "rule " : "extension of rule ") +
                   quoted(decl.name.text));
           error.hint = "each clause may appear once; only `except` may be repeated";
           error.related.push_back(
               {first[kind]->keyword_range,
-               "first " + quoted(clause_keyword(clause.kind)) + " clause here"});
+               "first " + quoted(ast::clause_keyword(clause.kind)) + " clause here"});
           continue;
         }
         first[kind] = &clause;

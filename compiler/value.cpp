@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "compiler/text_escape.h"
+
 namespace vigil {
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
@@ -89,22 +91,9 @@ std::string IpNetwork::to_string() const {
 namespace {
 std::string quote(const std::string& text) {
   std::string out = "\"";
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    append_control_escaped(out, std::string_view(&c, 1));
   }
   return out + "\"";
 }
