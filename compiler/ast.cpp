@@ -1,5 +1,7 @@
 #include "compiler/ast.h"
 
+#include <string>
+
 namespace vigil::ast {
 
 std::string_view clause_keyword(ClauseKind kind) {
@@ -15,6 +17,39 @@ std::string_view clause_keyword(ClauseKind kind) {
     case ClauseKind::Description: return "description";
   }
   return "clause";
+}
+
+namespace {
+
+std::string structure_string(const Expr& expr) {
+  std::string out = "(" + std::to_string(static_cast<int>(expr.kind));
+  if (expr.kind == ExprKind::Compare) out += " op" + std::to_string(static_cast<int>(expr.op));
+  if (!expr.text.empty()) out += " " + expr.text;
+  if (expr.kind == ExprKind::Literal) {
+    out += " " + std::to_string(static_cast<int>(expr.literal_kind)) + " " + expr.spelling;
+  }
+  for (const ExprPtr& child : expr.children) out += " " + structure_string(*child);
+  return out + ")";
+}
+
+}  // namespace
+
+std::string structure_string(const File& file) {
+  std::string out;
+  for (const Decl& decl : file.decls) {
+    out += "decl " + std::to_string(static_cast<int>(decl.kind)) + " " + decl.name.text + "\n";
+    if (decl.body) out += "  body " + structure_string(*decl.body) + "\n";
+    for (const Clause& clause : decl.clauses) {
+      out += "  clause " + std::to_string(static_cast<int>(clause.kind));
+      for (const Identifier& word : clause.words) {
+        out += " " + word.text + (word.quoted ? "(quoted)" : "");
+      }
+      if (clause.expr) out += " " + structure_string(*clause.expr);
+      if (clause.text) out += " " + structure_string(*clause.text);
+      out += "\n";
+    }
+  }
+  return out;
 }
 
 }  // namespace vigil::ast

@@ -97,6 +97,14 @@ struct Comment {
   std::string text;   // including the leading '#'
 };
 
+struct File;
+
+// The tree without source positions: declarations, clauses, words and
+// expressions (kinds, operators, names, literal kinds and spellings). Two
+// files have the same structure iff these strings are equal; used to check
+// that formatting never changes meaning.
+std::string structure_string(const File& file);
+
 struct File {
   FileId file = 0;
   std::vector<Decl> decls;

@@ -15,27 +15,9 @@ namespace {
 
 using namespace vigil;
 
-std::string dump(const ast::Expr& expr) {
-  std::string out = "(" + std::to_string(static_cast<int>(expr.kind)) + " " +
-                    std::to_string(static_cast<int>(expr.op)) + " " + expr.text + " " +
-                    expr.spelling;
-  for (const ast::ExprPtr& child : expr.children) out += " " + dump(*child);
-  return out + ")";
-}
-
+// The structure plus the comments: formatting must keep both.
 std::string dump(const ast::File& file) {
-  std::string out;
-  for (const ast::Decl& decl : file.decls) {
-    out += "decl " + std::to_string(static_cast<int>(decl.kind)) + " " + decl.name.text + "\n";
-    if (decl.body) out += dump(*decl.body) + "\n";
-    for (const ast::Clause& clause : decl.clauses) {
-      out += " clause " + std::to_string(static_cast<int>(clause.kind));
-      for (const ast::Identifier& word : clause.words) out += " " + word.text;
-      if (clause.expr) out += " " + dump(*clause.expr);
-      if (clause.text) out += " " + dump(*clause.text);
-      out += "\n";
-    }
-  }
+  std::string out = ast::structure_string(file);
   for (const ast::Comment& comment : file.comments) {
     std::string text = comment.text;
     while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {

@@ -14,60 +14,15 @@
 #include <vector>
 
 #include "compiler/parser.h"
+#include "tests/unit/parsed_text.h"
 
 namespace vigil {
 namespace {
-
-struct Parsed {
-  SourceManager sources;
-  Diagnostics diagnostics;
-  ast::File file;
-  FileId id = 0;
-
-  explicit Parsed(std::string text) {
-    id = sources.add("test.vigil", std::move(text));
-    file = parse_file(sources, id, diagnostics);
-  }
-  std::string format() const { return format_file(sources.file(id), file); }
-  std::string first_error() const {
-    return diagnostics.all().empty() ? "" : diagnostics.all()[0].message;
-  }
-};
 
 std::string format_text(const std::string& text) {
   Parsed parsed(text);
   EXPECT_FALSE(parsed.diagnostics.has_errors()) << parsed.first_error() << "\n" << text;
   return parsed.format();
-}
-
-// The AST without source positions, to compare a file with its formatted form.
-std::string dump(const ast::Expr& expr) {
-  std::string out = "(" + std::to_string(static_cast<int>(expr.kind));
-  if (expr.kind == ast::ExprKind::Compare) out += " op" + std::to_string(static_cast<int>(expr.op));
-  if (!expr.text.empty()) out += " " + expr.text;
-  if (expr.kind == ast::ExprKind::Literal) {
-    out += " " + std::to_string(static_cast<int>(expr.literal_kind)) + " " + expr.spelling;
-  }
-  for (const ast::ExprPtr& child : expr.children) out += " " + dump(*child);
-  return out + ")";
-}
-
-std::string dump(const ast::File& file) {
-  std::string out;
-  for (const ast::Decl& decl : file.decls) {
-    out += "decl " + std::to_string(static_cast<int>(decl.kind)) + " " + decl.name.text + "\n";
-    if (decl.body) out += "  body " + dump(*decl.body) + "\n";
-    for (const ast::Clause& clause : decl.clauses) {
-      out += "  clause " + std::to_string(static_cast<int>(clause.kind));
-      for (const ast::Identifier& word : clause.words) {
-        out += " " + word.text + (word.quoted ? "(quoted)" : "");
-      }
-      if (clause.expr) out += " " + dump(*clause.expr);
-      if (clause.text) out += " " + dump(*clause.text);
-      out += "\n";
-    }
-  }
-  return out;
 }
 
 std::vector<std::string> comment_texts(const ast::File& file) {
@@ -91,7 +46,8 @@ void check_format_properties(const std::string& text, const std::string& label) 
   ASSERT_FALSE(reparsed.diagnostics.has_errors()) << reparsed.first_error() << "\n--- input\n"
                                                   << text << "\n--- formatted\n"
                                                   << formatted;
-  EXPECT_EQ(dump(reparsed.file), dump(original.file)) << formatted;
+  EXPECT_EQ(ast::structure_string(reparsed.file), ast::structure_string(original.file))
+      << formatted;
   EXPECT_EQ(comment_texts(reparsed.file), comment_texts(original.file))
       << "--- input\n"
       << text << "\n--- formatted\n"

@@ -12,37 +12,10 @@
 #include <vector>
 
 #include "compiler/parse_state.h"
+#include "tests/unit/parsed_text.h"
 
 namespace vigil {
 namespace {
-
-// Parses `text` as one file and keeps everything a test wants to look at.
-struct Parsed {
-  SourceManager sources;
-  Diagnostics diagnostics;
-  ast::File file;
-  FileId id = 0;
-
-  explicit Parsed(std::string text) {
-    id = sources.add("test.vigil", std::move(text));
-    file = parse_file(sources, id, diagnostics);
-  }
-
-  // "line:col: code: message", one per diagnostic, in reporting order.
-  std::vector<std::string> errors() const {
-    std::vector<std::string> out;
-    for (const Diagnostic& d : diagnostics.all()) {
-      LineColumn at = sources.file(id).line_column(d.range.begin);
-      out.push_back(std::to_string(at.line) + ":" + std::to_string(at.column) + ": " + d.code +
-                    ": " + d.message);
-    }
-    return out;
-  }
-
-  std::string slice(SourceRange range) const {
-    return sources.file(id).contents().substr(range.begin, range.end - range.begin);
-  }
-};
 
 // A compact S-expression of an expression tree.
 std::string dump(const ast::Expr& expr) {
