@@ -74,74 +74,84 @@ constexpr auto U = FieldSource::UserSpace;
 constexpr bool kOne = false;
 constexpr bool kMany = true;
 
-// Rows: name, type, multi-valued, where computed, events, description.
-// The FieldId of a row is its index (filled in below).
+// Kernel capacity of a field's value in the event record (see FieldCapacity).
+constexpr FieldCapacity kScalar{};
+constexpr FieldCapacity str(uint16_t bytes) {
+  return FieldCapacity{bytes, 1};
+}
+constexpr FieldCapacity strs(uint8_t count, uint16_t bytes) {
+  return FieldCapacity{bytes, count};
+}
+
+// Rows: name, type, multi-valued, where computed, events, kernel capacity,
+// description. The FieldId of a row is its index (filled in below).
 struct FieldRow {
   std::string_view name;
   Type type;
   bool multi_valued;
   FieldSource source;
   EventMask events;
+  FieldCapacity capacity;
   std::string_view description;
 };
 
 // clang-format off
 constexpr std::array kFieldRows = {
     // Process context, on every event.
-    FieldRow{"process.pid", Type::Int, kOne, K, kAllEvents, "Thread id of the acting task (kernel pid)."},
-    FieldRow{"process.tgid", Type::Int, kOne, K, kAllEvents, "Process id (thread group id)."},
-    FieldRow{"process.ppid", Type::Int, kOne, K, kAllEvents, "Process id of the parent."},
-    FieldRow{"process.uid", Type::Int, kOne, K, kAllEvents, "Real user id."},
-    FieldRow{"process.euid", Type::Int, kOne, K, kAllEvents, "Effective user id."},
-    FieldRow{"process.gid", Type::Int, kOne, K, kAllEvents, "Real group id."},
-    FieldRow{"process.comm", Type::String, kOne, K, kAllEvents, "Command name (at most 15 bytes)."},
-    FieldRow{"process.exe", Type::String, kOne, K, kAllEvents, "Absolute path of the executable."},
-    FieldRow{"process.cmdline", Type::String, kOne, K, kAllEvents, "Arguments joined by single spaces."},
-    FieldRow{"process.args", Type::String, kMany, K, kAllEvents, "Each argument, argv[0] first."},
-    FieldRow{"process.tty", Type::String, kOne, K, kAllEvents, "Controlling terminal name (e.g. pts/0), empty if none."},
-    FieldRow{"process.cgroup_id", Type::Int, kOne, K, kAllEvents, "Id of the process's cgroup v2."},
-    FieldRow{"process.container_id", Type::String, kOne, U, kAllEvents, "Container id derived from the cgroup path, empty on the host."},
-    FieldRow{"process.start_time", Type::Int, kOne, K, kAllEvents, "Process start time, ns since boot."},
-    FieldRow{"parent.pid", Type::Int, kOne, K, kAllEvents, "Process id of the parent."},
-    FieldRow{"parent.comm", Type::String, kOne, K, kAllEvents, "Command name of the parent."},
-    FieldRow{"parent.exe", Type::String, kOne, K, kAllEvents, "Executable path of the parent."},
-    FieldRow{"process.ancestors.comm", Type::String, kMany, K, kAllEvents, "Command names of the ancestors, parent first, up to 8."},
-    FieldRow{"process.ancestors.exe", Type::String, kMany, K, kAllEvents, "Executable paths of the ancestors, parent first, up to 8."},
-    FieldRow{"user.name", Type::String, kOne, U, kAllEvents, "Name of the real user (NSS lookup)."},
+    FieldRow{"process.pid", Type::Int, kOne, K, kAllEvents, kScalar, "Thread id of the acting task (kernel pid)."},
+    FieldRow{"process.tgid", Type::Int, kOne, K, kAllEvents, kScalar, "Process id (thread group id)."},
+    FieldRow{"process.ppid", Type::Int, kOne, K, kAllEvents, kScalar, "Process id of the parent."},
+    FieldRow{"process.uid", Type::Int, kOne, K, kAllEvents, kScalar, "Real user id."},
+    FieldRow{"process.euid", Type::Int, kOne, K, kAllEvents, kScalar, "Effective user id."},
+    FieldRow{"process.gid", Type::Int, kOne, K, kAllEvents, kScalar, "Real group id."},
+    FieldRow{"process.comm", Type::String, kOne, K, kAllEvents, str(16), "Command name (at most 15 bytes)."},
+    FieldRow{"process.exe", Type::String, kOne, K, kAllEvents, str(256), "Absolute path of the executable."},
+    FieldRow{"process.cmdline", Type::String, kOne, K, kAllEvents, str(512), "Arguments joined by single spaces."},
+    FieldRow{"process.args", Type::String, kMany, K, kAllEvents, strs(16, 128), "Each argument, argv[0] first."},
+    FieldRow{"process.tty", Type::String, kOne, K, kAllEvents, str(32), "Controlling terminal name (e.g. pts/0), empty if none."},
+    FieldRow{"process.cgroup_id", Type::Int, kOne, K, kAllEvents, kScalar, "Id of the process's cgroup v2."},
+    FieldRow{"process.container_id", Type::String, kOne, U, kAllEvents, str(0), "Container id derived from the cgroup path, empty on the host."},
+    FieldRow{"process.start_time", Type::Int, kOne, K, kAllEvents, kScalar, "Process start time, ns since boot."},
+    FieldRow{"parent.pid", Type::Int, kOne, K, kAllEvents, kScalar, "Process id of the parent."},
+    FieldRow{"parent.comm", Type::String, kOne, K, kAllEvents, str(16), "Command name of the parent."},
+    FieldRow{"parent.exe", Type::String, kOne, K, kAllEvents, str(256), "Executable path of the parent."},
+    FieldRow{"process.ancestors.comm", Type::String, kMany, K, kAllEvents, strs(8, 16), "Command names of the ancestors, parent first, up to 8."},
+    FieldRow{"process.ancestors.exe", Type::String, kMany, K, kAllEvents, strs(8, 256), "Executable paths of the ancestors, parent first, up to 8."},
+    FieldRow{"user.name", Type::String, kOne, U, kAllEvents, str(0), "Name of the real user (NSS lookup)."},
     // exit / fork
-    FieldRow{"exit.code", Type::Int, kOne, K, events({Exit}), "Exit status as returned by wait (code << 8 | signal)."},
-    FieldRow{"fork.child_pid", Type::Int, kOne, K, events({Fork}), "Process id of the new child."},
+    FieldRow{"exit.code", Type::Int, kOne, K, events({Exit}), kScalar, "Exit status as returned by wait (code << 8 | signal)."},
+    FieldRow{"fork.child_pid", Type::Int, kOne, K, events({Fork}), kScalar, "Process id of the new child."},
     // Files
-    FieldRow{"file.path", Type::String, kOne, K, kFileEvents, "Path as passed to the syscall (for rename, link, symlink: the source)."},
-    FieldRow{"file.newpath", Type::String, kOne, K, events({FileRename, FileLink, FileSymlink}), "The new name (rename), or the link created (link, symlink)."},
-    FieldRow{"file.flags", Type::Int, kOne, K, events({FileOpen}), "open(2) flags."},
-    FieldRow{"file.write", Type::Bool, kOne, K, events({FileOpen}), "Opened for writing: O_WRONLY, O_RDWR, O_CREAT or O_TRUNC."},
-    FieldRow{"file.mode", Type::Int, kOne, K, events({FileOpen, FileChmod, FileMkdir}), "Mode argument (permission bits)."},
-    FieldRow{"file.uid", Type::Int, kOne, K, events({FileChown}), "New owner user id (-1: unchanged)."},
-    FieldRow{"file.gid", Type::Int, kOne, K, events({FileChown}), "New owner group id (-1: unchanged)."},
+    FieldRow{"file.path", Type::String, kOne, K, kFileEvents, str(256), "Path as passed to the syscall (for rename, link, symlink: the source)."},
+    FieldRow{"file.newpath", Type::String, kOne, K, events({FileRename, FileLink, FileSymlink}), str(256), "The new name (rename), or the link created (link, symlink)."},
+    FieldRow{"file.flags", Type::Int, kOne, K, events({FileOpen}), kScalar, "open(2) flags."},
+    FieldRow{"file.write", Type::Bool, kOne, K, events({FileOpen}), kScalar, "Opened for writing: O_WRONLY, O_RDWR, O_CREAT or O_TRUNC."},
+    FieldRow{"file.mode", Type::Int, kOne, K, events({FileOpen, FileChmod, FileMkdir}), kScalar, "Mode argument (permission bits)."},
+    FieldRow{"file.uid", Type::Int, kOne, K, events({FileChown}), kScalar, "New owner user id (-1: unchanged)."},
+    FieldRow{"file.gid", Type::Int, kOne, K, events({FileChown}), kScalar, "New owner group id (-1: unchanged)."},
     // Network
-    FieldRow{"net.family", Type::String, kOne, K, kNetEvents, "Address family: \"inet\", \"inet6\" or \"unix\"."},
-    FieldRow{"net.protocol", Type::String, kOne, K, kNetEvents, "\"tcp\", \"udp\" or \"other\"."},
-    FieldRow{"net.saddr", Type::Ip, kOne, K, kNetEvents, "Local address."},
-    FieldRow{"net.sport", Type::Port, kOne, K, kNetEvents, "Local port."},
-    FieldRow{"net.daddr", Type::Ip, kOne, K, kNetEvents, "Remote address (connect: destination; accept: peer)."},
-    FieldRow{"net.dport", Type::Port, kOne, K, kNetEvents, "Remote port."},
+    FieldRow{"net.family", Type::String, kOne, K, kNetEvents, str(8), "Address family: \"inet\", \"inet6\" or \"unix\"."},
+    FieldRow{"net.protocol", Type::String, kOne, K, kNetEvents, str(8), "\"tcp\", \"udp\" or \"other\"."},
+    FieldRow{"net.saddr", Type::Ip, kOne, K, kNetEvents, kScalar, "Local address."},
+    FieldRow{"net.sport", Type::Port, kOne, K, kNetEvents, kScalar, "Local port."},
+    FieldRow{"net.daddr", Type::Ip, kOne, K, kNetEvents, kScalar, "Remote address (connect: destination; accept: peer)."},
+    FieldRow{"net.dport", Type::Port, kOne, K, kNetEvents, kScalar, "Remote port."},
     // Credentials
-    FieldRow{"setuid.uid", Type::Int, kOne, K, events({ProcessSetuid}), "Requested user id."},
-    FieldRow{"setgid.gid", Type::Int, kOne, K, events({ProcessSetgid}), "Requested group id."},
+    FieldRow{"setuid.uid", Type::Int, kOne, K, events({ProcessSetuid}), kScalar, "Requested user id."},
+    FieldRow{"setgid.gid", Type::Int, kOne, K, events({ProcessSetgid}), kScalar, "Requested group id."},
     // ptrace
-    FieldRow{"ptrace.request", Type::Int, kOne, K, events({ProcessPtrace}), "ptrace request (e.g. 16 = PTRACE_ATTACH, 0x4206 = PTRACE_SEIZE)."},
-    FieldRow{"ptrace.target_pid", Type::Int, kOne, K, events({ProcessPtrace}), "Process id of the traced process."},
+    FieldRow{"ptrace.request", Type::Int, kOne, K, events({ProcessPtrace}), kScalar, "ptrace request (e.g. 16 = PTRACE_ATTACH, 0x4206 = PTRACE_SEIZE)."},
+    FieldRow{"ptrace.target_pid", Type::Int, kOne, K, events({ProcessPtrace}), kScalar, "Process id of the traced process."},
     // Kernel modules, bpf, mount, memfd
-    FieldRow{"module.name", Type::String, kOne, K, events({KernelModuleLoad}), "Module name, when known."},
-    FieldRow{"module.path", Type::String, kOne, K, events({KernelModuleLoad}), "Path of the module file (finit_module), else empty."},
-    FieldRow{"bpf.cmd", Type::Int, kOne, K, events({Bpf}), "bpf(2) command (e.g. 5 = BPF_PROG_LOAD)."},
-    FieldRow{"mount.source", Type::String, kOne, K, events({Mount}), "Source device or path."},
-    FieldRow{"mount.target", Type::String, kOne, K, events({Mount}), "Mount point."},
-    FieldRow{"mount.fstype", Type::String, kOne, K, events({Mount}), "Filesystem type."},
-    FieldRow{"mount.flags", Type::Int, kOne, K, events({Mount}), "mount(2) flags."},
-    FieldRow{"memfd.name", Type::String, kOne, K, events({ProcessMemfdCreate}), "Name given to memfd_create."},
-    FieldRow{"memfd.flags", Type::Int, kOne, K, events({ProcessMemfdCreate}), "memfd_create flags."},
+    FieldRow{"module.name", Type::String, kOne, K, events({KernelModuleLoad}), str(64), "Module name, when known."},
+    FieldRow{"module.path", Type::String, kOne, K, events({KernelModuleLoad}), str(256), "Path of the module file (finit_module), else empty."},
+    FieldRow{"bpf.cmd", Type::Int, kOne, K, events({Bpf}), kScalar, "bpf(2) command (e.g. 5 = BPF_PROG_LOAD)."},
+    FieldRow{"mount.source", Type::String, kOne, K, events({Mount}), str(256), "Source device or path."},
+    FieldRow{"mount.target", Type::String, kOne, K, events({Mount}), str(256), "Mount point."},
+    FieldRow{"mount.fstype", Type::String, kOne, K, events({Mount}), str(32), "Filesystem type."},
+    FieldRow{"mount.flags", Type::Int, kOne, K, events({Mount}), kScalar, "mount(2) flags."},
+    FieldRow{"memfd.name", Type::String, kOne, K, events({ProcessMemfdCreate}), str(256), "Name given to memfd_create."},
+    FieldRow{"memfd.flags", Type::Int, kOne, K, events({ProcessMemfdCreate}), kScalar, "memfd_create flags."},
 };
 // clang-format on
 
@@ -149,12 +159,30 @@ constexpr auto kFields = [] {
   std::array<FieldInfo, kFieldRows.size()> fields{};
   for (size_t i = 0; i < kFieldRows.size(); ++i) {
     const FieldRow& row = kFieldRows[i];
-    fields[i] = FieldInfo{static_cast<FieldId>(i), row.name,   row.type,
-                          row.multi_valued,        row.source, row.events,
+    fields[i] = FieldInfo{static_cast<FieldId>(i),
+                          row.name,
+                          row.type,
+                          row.multi_valued,
+                          row.source,
+                          row.events,
+                          row.capacity,
                           row.description};
   }
   return fields;
 }();
+
+// Every kernel string field has room in the event record; multi-valued
+// fields keep several values, single-valued ones exactly one.
+constexpr bool capacities_are_consistent() {
+  for (const FieldRow& row : kFieldRows) {
+    bool kernel_string = row.source == K && row.type == Type::String;
+    if (kernel_string && row.capacity.string_bytes < 2) return false;
+    if (!kernel_string && row.source == K && row.capacity.string_bytes != 0) return false;
+    if (row.multi_valued != (row.capacity.max_values > 1)) return false;
+  }
+  return true;
+}
+static_assert(capacities_are_consistent());
 
 // ---- The operator table ----------------------------------------------------------
 // clang-format off

@@ -71,6 +71,15 @@ using FieldId = uint16_t;
 // generated eBPF; user-space fields force user-space completion of a rule.
 enum class FieldSource : uint8_t { Kernel, UserSpace };
 
+// How much of a kernel field's value the event record holds. Longer strings
+// are truncated to `string_bytes - 1` bytes (the record keeps the NUL); a
+// multi-valued field keeps its first `max_values` values. Both back ends see
+// the same truncated values (docs/backend.md, "Event record").
+struct FieldCapacity {
+  uint16_t string_bytes = 0;  // String fields: bytes per value including the NUL
+  uint8_t max_values = 1;     // multi-valued fields: values kept
+};
+
 struct FieldInfo {
   FieldId id;             // index into all_fields()
   std::string_view name;  // e.g. "process.exe"
@@ -78,6 +87,7 @@ struct FieldInfo {
   bool multi_valued;  // holds several values; a test is true if any value satisfies it
   FieldSource source;
   EventMask events;              // the events that carry this field
+  FieldCapacity capacity;        // in the kernel's event record (Kernel fields)
   std::string_view description;  // one line, for docs
 };
 

@@ -1,0 +1,109 @@
+#include "compiler/codegen/event_layout.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace vigil::codegen {
+namespace {
+
+FieldId field(std::string_view name) {
+  return *find_field(name);
+}
+
+TEST(EventLayout, MembersDoNotOverlapAndFitTheRecord) {
+  const EventLayout& layout = EventLayout::get();
+  std::vector<std::pair<size_t, size_t>> ranges;
+  for (const EventMember& member : layout.members()) {
+    ranges.emplace_back(member.offset, member.offset + member.size);
+    if (field_info(member.field).multi_valued)
+      ranges.emplace_back(member.count_offset, member.count_offset + 4);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  EXPECT_GE(ranges.front().first, kEventHeaderSize);
+  for (size_t i = 1; i < ranges.size(); ++i) EXPECT_LE(ranges[i - 1].second, ranges[i].first);
+  EXPECT_LE(ranges.back().second, layout.size());
+  EXPECT_EQ(layout.size() % 8, 0u);
+}
+
+TEST(EventLayout, UserSpaceFieldsAreNotInTheRecord) {
+  EXPECT_EQ(EventLayout::get().member(field("user.name")), nullptr);
+  EXPECT_EQ(EventLayout::get().member(field("process.container_id")), nullptr);
+  ASSERT_NE(EventLayout::get().member(field("file.path")), nullptr);
+  EXPECT_EQ(EventLayout::get().member(field("file.path"))->c_name, "file_path");
+}
+
+TEST(EventLayout, RoundTripKeepsWhatTheKernelCanHold) {
+  Event event(EventKind::FileOpen);
+  event.time_ns = 42;
+  event.set(field("file.path"), std::string("/etc/shadow"));
+  event.set(field("file.write"), true);
+  event.set(field("file.flags"), int64_t{-3});
+  event.set(field("process.comm"), std::string("a-very-long-command-name"));
+  event.set_values(field("process.args"), {std::string("cat"), std::string("x\0y", 3)});
+  event.set(field("user.name"), std::string("root"));
+  const EventLayout& layout = EventLayout::get();
+  std::optional<Event> back = layout.decode(layout.encode(event));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->kind(), EventKind::FileOpen);
+  EXPECT_EQ(back->time_ns, 42u);
+  EXPECT_EQ(std::get<std::string>(back->get(field("file.path"))[0]), "/etc/shadow");
+  EXPECT_EQ(std::get<bool>(back->get(field("file.write"))[0]), true);
+  EXPECT_EQ(std::get<int64_t>(back->get(field("file.flags"))[0]), -3);
+  // comm holds 15 bytes and the NUL; a NUL inside a value ends it.
+  EXPECT_EQ(std::get<std::string>(back->get(field("process.comm"))[0]), "a-very-long-com");
+  ASSERT_EQ(back->get(field("process.args")).size(), 2u);
+  EXPECT_EQ(std::get<std::string>(back->get(field("process.args"))[1]), "x");
+  EXPECT_EQ(std::get<std::string>(back->get(field("user.name"))[0]), "");
+}
+
+TEST(EventLayout, MultiValuedFieldsKeepAtMostTheirCapacity) {
+  Event event(EventKind::Exec);
+  std::vector<Value> args;
+  for (int i = 0; i < 40; ++i) args.emplace_back(std::to_string(i));
+  event.set_values(field("process.args"), args);
+  const EventLayout& layout = EventLayout::get();
+  std::vector<uint8_t> record = layout.encode(event);
+  std::optional<Event> back = layout.decode(record);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->get(field("process.args")).size(),
+            field_info(field("process.args")).capacity.max_values);
+  uint64_t truncated;
+  std::memcpy(&truncated, record.data() + kEventTruncatedOffset, 8);
+  EXPECT_EQ(truncated, uint64_t{1} << field("process.args"));
+}
+
+TEST(EventLayout, Ipv4MappedAddressesDecodeAsIpv4) {
+  Event event(EventKind::NetConnect);
+  event.set(field("net.daddr"), *IpAddress::parse("::ffff:10.1.2.3"));
+  event.set(field("net.saddr"), *IpAddress::parse("fe80::1"));
+  const EventLayout& layout = EventLayout::get();
+  std::optional<Event> back = layout.decode(layout.encode(event));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(std::get<IpAddress>(back->get(field("net.daddr"))[0]), *IpAddress::parse("10.1.2.3"));
+  EXPECT_EQ(std::get<IpAddress>(back->get(field("net.saddr"))[0]), *IpAddress::parse("fe80::1"));
+}
+
+TEST(EventLayout, RejectsShortOrUnknownRecords) {
+  const EventLayout& layout = EventLayout::get();
+  std::vector<uint8_t> record = layout.encode(Event(EventKind::Exec));
+  EXPECT_FALSE(layout.decode(std::span(record).first(record.size() - 1)).has_value());
+  record[0] = 200;
+  EXPECT_FALSE(layout.decode(record).has_value());
+}
+
+TEST(EventLayout, CDeclarationAssertsEveryOffset) {
+  std::string c = EventLayout::get().c_declaration();
+  EXPECT_NE(c.find("char file_path[256]; /* file.path */"), std::string::npos);
+  EXPECT_NE(c.find("__u32 process_args_count;"), std::string::npos);
+  EXPECT_NE(c.find("VIGIL_EV_FILE_OPEN = 3,"), std::string::npos);
+  for (const EventMember& member : EventLayout::get().members())
+    EXPECT_NE(c.find("__builtin_offsetof(struct vigil_event, " + member.c_name +
+                     ") == " + std::to_string(member.offset)),
+              std::string::npos)
+        << member.c_name;
+}
+
+}  // namespace
+}  // namespace vigil::codegen
