@@ -374,6 +374,45 @@ struct file {
 	struct inode *f_inode;
 	unsigned int f_flags;
 	struct path f_path;
+	void *private_data;
+};
+
+/* The open files of a task: fd -> struct file through fdt->fd[fd]. */
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
+/* Sockets: a socket file's private_data is its struct socket. */
+struct sock_common {
+	union {
+		struct {
+			__be32 skc_daddr;
+			__be32 skc_rcv_saddr;
+		};
+	};
+	union {
+		struct {
+			__be16 skc_dport;
+			__u16 skc_num;
+		};
+	};
+	short unsigned int skc_family;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	u16 sk_protocol;
+};
+
+struct socket {
+	struct sock *sk;
 };
 
 struct mm_struct {
@@ -390,6 +429,9 @@ struct tty_struct {
 };
 
 struct signal_struct {
+	atomic_t live;
+	int group_exit_code;
+	unsigned int flags;
 	struct tty_struct *tty;
 };
 
@@ -442,6 +484,7 @@ struct task_struct {
 	const struct cred *cred;
 	char comm[16];
 	struct fs_struct *fs;
+	struct files_struct *files;
 	struct nsproxy *nsproxy;
 	struct signal_struct *signal;
 	kuid_t loginuid;
