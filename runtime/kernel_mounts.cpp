@@ -1,0 +1,61 @@
+#include "runtime/kernel_mounts.h"
+
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vigil::runtime {
+namespace {
+
+std::string mount_error(const char* type, const char* path, int error_number) {
+  std::string message =
+      std::string("cannot mount ") + type + " on " + path + ": " + std::strerror(error_number);
+  if (error_number == EPERM || error_number == EACCES)
+    message += " (mounting needs root or CAP_SYS_ADMIN)";
+  return message;
+}
+
+}  // namespace
+
+bool is_mounted(const std::string& path, long magic) {
+  struct statfs info{};
+  return ::statfs(path.c_str(), &info) == 0 && static_cast<long>(info.f_type) == magic;
+}
+
+std::optional<std::string> ensure_tracefs(std::string* error) {
+  if (is_mounted(kTracefsPath, TRACEFS_MAGIC)) return std::string(kTracefsPath);
+  // Reading this path makes the kernel automount tracefs under debugfs.
+  if (is_mounted(kDebugfsTracingPath, TRACEFS_MAGIC)) return std::string(kDebugfsTracingPath);
+  struct stat status{};
+  if (::stat(kTracefsPath, &status) != 0 || !S_ISDIR(status.st_mode)) {
+    *error = std::string("cannot mount tracefs: ") + kTracefsPath +
+             " does not exist (is sysfs mounted on /sys?)";
+    return std::nullopt;
+  }
+  if (::mount("tracefs", kTracefsPath, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    *error = mount_error("tracefs", kTracefsPath, errno);
+    return std::nullopt;
+  }
+  return std::string(kTracefsPath);
+}
+
+bool ensure_bpffs(std::string* error) {
+  if (is_mounted(kBpffsPath, BPF_FS_MAGIC)) return true;
+  struct stat status{};
+  if (::stat(kBpffsPath, &status) != 0 || !S_ISDIR(status.st_mode)) {
+    *error = std::string("cannot mount bpffs: ") + kBpffsPath +
+             " does not exist (is sysfs mounted on /sys?)";
+    return false;
+  }
+  if (::mount("bpf", kBpffsPath, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") != 0) {
+    *error = mount_error("bpffs", kBpffsPath, errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace vigil::runtime

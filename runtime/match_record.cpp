@@ -1,0 +1,46 @@
+#include "runtime/match_record.h"
+
+#include <cstring>
+
+#include "compiler/codegen/event_layout.h"
+
+namespace vigil::runtime {
+
+bool MatchRecord::matched_bit(uint32_t bit) const {
+  return bit / 64 < matched.size() && ((matched[bit / 64] >> (bit % 64)) & 1);
+}
+
+bool MatchRecord::pending_bit(uint32_t bit) const {
+  return bit / 64 < pending.size() && ((pending[bit / 64] >> (bit % 64)) & 1);
+}
+
+std::optional<MatchRecord> parse_match_record(std::span<const uint8_t> bytes, uint32_t rule_words,
+                                              std::string* error) {
+  const size_t header = 16 + 16 * size_t{rule_words};
+  const codegen::EventLayout& layout = codegen::EventLayout::get();
+  if (bytes.size() < header + layout.size()) {
+    *error = "record of " + std::to_string(bytes.size()) + " bytes, expected " +
+             std::to_string(header + layout.size());
+    return std::nullopt;
+  }
+  uint32_t magic, words;
+  std::memcpy(&magic, bytes.data(), 4);
+  std::memcpy(&words, bytes.data() + 4, 4);
+  if (magic != kRecordMagic || words != rule_words) {
+    *error = "record with a wrong magic number or rule bitmap width";
+    return std::nullopt;
+  }
+  std::optional<Event> event = layout.decode(bytes.subspan(header));
+  if (!event) {
+    *error = "record with an unknown event kind";
+    return std::nullopt;
+  }
+  MatchRecord record{std::vector<uint64_t>(rule_words), std::vector<uint64_t>(rule_words),
+                     std::move(*event)};
+  std::memcpy(record.matched.data(), bytes.data() + 16, 8 * size_t{rule_words});
+  std::memcpy(record.pending.data(), bytes.data() + 16 + 8 * size_t{rule_words},
+              8 * size_t{rule_words});
+  return record;
+}
+
+}  // namespace vigil::runtime
