@@ -22,6 +22,9 @@ Command register_check(CLI::App& app);
 Command register_fmt(CLI::App& app);
 Command register_test(CLI::App& app);
 Command register_docs(CLI::App& app);
+Command register_compile(CLI::App& app);
+Command register_explain(CLI::App& app);
+Command register_verify(CLI::App& app);
 Command register_compile_worker(CLI::App& app);  // hidden: BPF compile worker
 
 }  // namespace vigil::cli

@@ -11,9 +11,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(vigil::kVersion));
 
   const std::vector<vigil::cli::Command> commands = {
-      vigil::cli::register_check(app),          vigil::cli::register_fmt(app),
-      vigil::cli::register_test(app),           vigil::cli::register_docs(app),
-      vigil::cli::register_compile_worker(app),
+      vigil::cli::register_check(app),   vigil::cli::register_fmt(app),
+      vigil::cli::register_test(app),    vigil::cli::register_docs(app),
+      vigil::cli::register_compile(app), vigil::cli::register_explain(app),
+      vigil::cli::register_verify(app),  vigil::cli::register_compile_worker(app),
   };
 
   try {
