@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   unsigned seed = 1;
   std::string out_dir;
   int per_file = 100;
+  std::string only_event;  // all rules on this event (default: round robin over all)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--rules")
@@ -62,9 +63,16 @@ int main(int argc, char** argv) {
       seed = static_cast<unsigned>(std::stoul(argv[i + 1]));
     else if (flag == "--per-file")
       per_file = std::stoi(argv[i + 1]);
+    else if (flag == "--event")
+      only_event = argv[i + 1];
   }
   if (out_dir.empty() || rules < 0 || per_file <= 0) {
-    std::cerr << "usage: vigil-gen-policy --rules N --out DIR [--seed S] [--per-file K]\n";
+    std::cerr << "usage: vigil-gen-policy --rules N --out DIR [--seed S] [--per-file K] "
+                 "[--event NAME]\n";
+    return 2;
+  }
+  if (!only_event.empty() && !vigil::find_event(only_event)) {
+    std::cerr << "vigil-gen-policy: unknown event " << only_event << "\n";
     return 2;
   }
   std::filesystem::create_directories(out_dir);
@@ -87,7 +95,9 @@ int main(int argc, char** argv) {
       std::snprintf(name, sizeof name, "rules_%04d.vigil", rule / per_file);
       file.open(std::filesystem::path(out_dir) / name);
     }
-    const vigil::EventInfo& event = events[rule % events.size()];
+    const vigil::EventInfo& event = only_event.empty()
+                                        ? events[rule % events.size()]
+                                        : vigil::event_info(*vigil::find_event(only_event));
     std::vector<const FieldInfo*> fields;
     for (const FieldInfo& field : vigil::all_fields()) {
       bool usable = field.source == vigil::FieldSource::Kernel && field.type != Type::Duration;
