@@ -142,6 +142,17 @@ static __always_inline struct vigil_walk_state *vigil_walk_hits(__u32 offset, __
   return vigil_walk(offset, limit, start, class_base, next_base, state_base, classes, 1);
 }
 
+// ---- Value gates -------------------------------------------------------------------
+
+// The key of the LPM tries deciding address gates (compiler/codegen/generate.cpp):
+// prefixlen counts the family byte's 8 bits, then the address bits; an IPv4
+// address is in addr[0..3].
+struct vigil_lpm_key {
+  __u32 prefixlen;
+  __u8 family;  // 4 or 6
+  __u8 addr[16];
+};
+
 // ---- Residual-code helpers ---------------------------------------------------------
 
 // Two strings of the record are equal (both NUL-terminated within `limit`).

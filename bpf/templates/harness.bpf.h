@@ -1,8 +1,10 @@
-// The differential-test harness: instead of capture hooks, one SEC("syscall")
-// program per event kind runs that kind's generated matcher on an event
-// written by user space, so BPF_PROG_TEST_RUN can drive the very matcher code
-// the hooks run with synthetic events (tracepoint programs cannot be
-// test-run). Included instead of hooks.bpf.h when VIGIL_HARNESS is defined.
+// The differential-test harness: instead of capture hooks, one raw_tp
+// program per event kind (attached nowhere) runs that kind's generated
+// matcher on an event written by user space, so BPF_PROG_TEST_RUN can drive
+// the very matcher code the hooks run with synthetic events. Tracepoint
+// programs cannot be test-run; SEC("syscall") programs can, but are
+// sleepable, and sleepable programs may not use LPM tries. Included instead
+// of hooks.bpf.h when VIGIL_HARNESS is defined.
 #pragma once
 
 struct {
@@ -22,7 +24,7 @@ struct {
 // The matcher reads the record in vigil_scratch (the automaton walker does),
 // so the event is copied there first, as a hook would have filled it.
 #define VIGIL_HARNESS_PROGRAM(kind)                                              \
-  SEC("syscall") int vigil_test_##kind(void *ctx) {                              \
+  SEC("raw_tp") int vigil_test_##kind(void *ctx) {                              \
     __u32 zero = 0;                                                              \
     struct vigil_event *input = bpf_map_lookup_elem(&vigil_test_event, &zero);   \
     struct vigil_record *record = bpf_map_lookup_elem(&vigil_scratch, &zero);    \

@@ -28,9 +28,13 @@ std::string source_text(const SourceManager& sources, SourceRange range, size_t 
 
 std::string where(const PlannedConjunct& conjunct) {
   switch (conjunct.placement) {
-    case Placement::Gate:
-      return fmt::format("kernel      string automaton over {} (rule gate)",
-                         field_info(*conjunct.gate_field).name);
+    case Placement::Gate: {
+      const FieldInfo& field = field_info(*conjunct.gate_field);
+      const char* how = field.type == Type::String ? "string automaton over"
+                        : field.type == Type::Ip   ? "LPM-trie lookup of"
+                                                   : "hash lookup of";
+      return fmt::format("kernel      {} {} (rule gate)", how, field.name);
+    }
     case Placement::Residual:
       return conjunct.atoms.empty() ? "kernel      generated code"
                                     : "kernel      generated code over string-automaton atoms";
@@ -68,8 +72,8 @@ std::string explain_plan(const PolicyPlan& plan, const SourceManager& sources,
         if (planned.conjuncts.empty())
           out += "    (no condition)                                       kernel      always\n";
         for (const PlannedConjunct& conjunct : planned.conjuncts) {
-          std::string text = source_text(sources, conjunct.source->origin);
-          if (conjunct.negated) text = "except " + text;
+          std::string text = source_text(sources, conjunct.shown->origin);
+          if (conjunct.from_except) text = "except " + text;
           if (text.size() > 52)  // long conditions get a line of their own
             out += fmt::format("    {}\n    {:<52} {}\n", text, "", where(conjunct));
           else

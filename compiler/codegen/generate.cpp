@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <set>
 
 #include "compiler/codegen/c_text.h"
 #include "compiler/codegen/event_layout.h"
@@ -60,6 +62,58 @@ struct PlacedAutomaton {
   std::vector<uint32_t> atoms;        // atom bits it sets
 };
 
+// A hash (ints, ports) or LPM-trie (addresses) map deciding the value gates
+// of one field: an entry per constant or network the rules name, each holding
+// the rule bits to AND; `fallback` when no entry matches.
+struct PlacedValueGate {
+  std::string map_name;
+  FieldId field = 0;
+  bool lpm = false;
+  uint32_t entries = 0;
+  std::vector<uint64_t> fallback;
+  std::vector<uint32_t> gated_rules;
+};
+
+// LPM-trie key: struct vigil_lpm_key in bpf/templates/automaton.bpf.h.
+constexpr size_t kLpmKeySize = 24;
+constexpr uint32_t kLpmFamilyBits = 8;
+
+// Evaluates a predicate whose leaves are membership tests (==, in) of one
+// field, given which operands the field's value "is in".
+bool evaluate_membership(const ir::Predicate& node,
+                         const std::function<bool(const Value&)>& holds) {
+  switch (node.kind) {
+    case Kind::True: return true;
+    case Kind::False: return false;
+    case Kind::Not: return !evaluate_membership(node.children.front(), holds);
+    case Kind::And:
+      for (const ir::Predicate& child : node.children)
+        if (!evaluate_membership(child, holds)) return false;
+      return true;
+    case Kind::Or:
+      for (const ir::Predicate& child : node.children)
+        if (evaluate_membership(child, holds)) return true;
+      return false;
+    case Kind::Test:
+      for (const Value& operand : node.operands)
+        if (holds(operand)) return true;
+      return false;
+    case Kind::FieldCompare: return false;
+  }
+  return false;
+}
+
+IpNetwork as_network(const Value& value) {
+  if (auto* network = std::get_if<IpNetwork>(&value)) return *network;
+  const auto& address = std::get<IpAddress>(value);
+  return IpNetwork{address, static_cast<uint8_t>(address.is_v4 ? 32 : 128)};
+}
+
+void collect_operands(const ir::Predicate& node, std::vector<Value>& out) {
+  if (node.kind == Kind::Test) out.insert(out.end(), node.operands.begin(), node.operands.end());
+  for (const ir::Predicate& child : node.children) collect_operands(child, out);
+}
+
 // The three automaton maps' contents, in the kernel's layout.
 struct AutomatonTables {
   std::vector<uint32_t> next;
@@ -88,6 +142,7 @@ class Generator {
   GeneratedSource run() {
     GeneratedSource out;
     build_automata(out.errors);
+    build_value_gates();
     emit(out);
     fill_manifest(out.bundle);
     out.headers.emplace_back("vigil/event.h", EventLayout::get().c_declaration());
@@ -169,6 +224,126 @@ class Generator {
     }
   }
 
+  void build_value_gates() {
+    const uint32_t stride = rule_words_ + atom_words_;
+    for (const EventPlan& event : plan_.events) {
+      for (const FieldAutomatonPlan& gates : event.value_gates) {
+        PlacedValueGate placed;
+        placed.map_name = fmt::format("vigil_gate_{}", value_gate_count_++);
+        placed.field = gates.field;
+        placed.lpm = field_info(gates.field).type == Type::Ip;
+        for (const AutomatonOutput& output : gates.outputs)
+          placed.gated_rules.push_back(output.bit);
+        // Rule bits for a value that "is in" exactly the operands `holds`
+        // accepts; rules this map does not gate pass.
+        auto entry_for = [&](const std::function<bool(const Value&)>& holds) {
+          std::vector<uint64_t> words(stride, 0);
+          std::fill(words.begin(), words.begin() + rule_words_, ~uint64_t{0});
+          for (const AutomatonOutput& output : gates.outputs)
+            if (!evaluate_membership(output.test, holds))
+              words[output.bit / 64] &= ~(uint64_t{1} << (output.bit % 64));
+          return words;
+        };
+        placed.fallback = entry_for([](const Value&) { return false; });
+        placed.fallback.resize(rule_words_);
+        std::vector<Value> operands;
+        for (const AutomatonOutput& output : gates.outputs) collect_operands(output.test, operands);
+        MapContents contents;
+        contents.map_name = placed.map_name;
+        if (!placed.lpm) {
+          std::set<int64_t> constants;
+          for (const Value& operand : operands)
+            if (auto* number = std::get_if<int64_t>(&operand)) constants.insert(*number);
+          for (int64_t constant : constants) {
+            std::vector<uint64_t> words = entry_for([&](const Value& operand) {
+              auto* number = std::get_if<int64_t>(&operand);
+              return number && *number == constant;
+            });
+            std::vector<uint8_t> key(8), value(words.size() * 8);
+            std::memcpy(key.data(), &constant, 8);
+            std::memcpy(value.data(), words.data(), value.size());
+            contents.entries.emplace_back(std::move(key), std::move(value));
+          }
+        } else {
+          std::vector<IpNetwork> networks;
+          for (const Value& operand : operands) {
+            if (!std::holds_alternative<IpNetwork>(operand) &&
+                !std::holds_alternative<IpAddress>(operand))
+              continue;
+            IpNetwork network = as_network(operand);
+            if (std::find(networks.begin(), networks.end(), network) == networks.end())
+              networks.push_back(network);
+          }
+          // An address whose longest match is `network` is in exactly the
+          // networks that contain `network` (prefixes nest or are disjoint).
+          for (const IpNetwork& network : networks) {
+            std::vector<uint64_t> words = entry_for([&](const Value& operand) {
+              if (!std::holds_alternative<IpNetwork>(operand) &&
+                  !std::holds_alternative<IpAddress>(operand))
+                return false;
+              IpNetwork outer = as_network(operand);
+              return outer.address.is_v4 == network.address.is_v4 &&
+                     outer.prefix_length <= network.prefix_length &&
+                     outer.contains(network.address);
+            });
+            std::vector<uint8_t> key(kLpmKeySize, 0), value(words.size() * 8);
+            uint32_t prefix = kLpmFamilyBits + network.prefix_length;
+            std::memcpy(key.data(), &prefix, 4);
+            key[4] = network.address.is_v4 ? 4 : 6;
+            std::memcpy(key.data() + 5, network.address.bytes.data(), 16);
+            std::memcpy(value.data(), words.data(), value.size());
+            contents.entries.emplace_back(std::move(key), std::move(value));
+          }
+        }
+        placed.entries = static_cast<uint32_t>(contents.entries.size());
+        value_maps_.push_back(std::move(contents));
+        value_gates_[event.kind].push_back(std::move(placed));
+      }
+    }
+  }
+
+  void emit_value_gate_maps(CText& c) {
+    for (const auto& [kind, gates] : value_gates_) {
+      for (const PlacedValueGate& gate : gates) {
+        c.line(fmt::format("// {} on {}: {} entr{}", field_info(gate.field).name,
+                           event_info(kind).name, gate.entries, gate.entries == 1 ? "y" : "ies"));
+        c.line("struct {");
+        if (gate.lpm) {
+          c.line("  __uint(type, BPF_MAP_TYPE_LPM_TRIE);");
+          c.line("  __uint(map_flags, BPF_F_NO_PREALLOC);");
+          c.line("  __type(key, struct vigil_lpm_key);");
+        } else {
+          c.line("  __uint(type, BPF_MAP_TYPE_HASH);");
+          c.line("  __type(key, __s64);");
+        }
+        c.line(fmt::format("  __uint(max_entries, {});", std::max<uint32_t>(1, gate.entries)));
+        c.line("  __type(value, struct vigil_accept);");
+        c.line(fmt::format("}} {} SEC(\".maps\");", gate.map_name));
+      }
+    }
+  }
+
+  void emit_value_gate(CText& c, const PlacedValueGate& gate) {
+    const FieldInfo& field = field_info(gate.field);
+    c.line(fmt::format("  // {}: {} lookup ({} gate{})", field.name, gate.lpm ? "LPM-trie" : "hash",
+                       gate.gated_rules.size(), gate.gated_rules.size() == 1 ? "" : "s"));
+    c.line(fmt::format("  if ({}) {{", any_rule_of(gate.gated_rules)));
+    if (gate.lpm) {
+      c.line(fmt::format(
+          "    struct vigil_lpm_key key = {{.prefixlen = {}, .family = {}.family == 6 ? 6 : 4}};",
+          kLpmFamilyBits + 128, member(gate.field)));
+      c.line(fmt::format("    __builtin_memcpy(key.addr, {}.addr, 16);", member(gate.field)));
+    } else {
+      c.line(fmt::format("    __s64 key = {};", member(gate.field)));
+    }
+    c.line(fmt::format("    struct vigil_accept *entry = bpf_map_lookup_elem(&{}, &key);",
+                       gate.map_name));
+    for (uint32_t i = 0; i < event_rule_words_; ++i)
+      c.line(fmt::format("    rules[{0}] &= entry ? entry->gate[{0}] : {1};", i,
+                         c_uint64(gate.fallback[i])));
+    c.line("  }");
+  }
+
   std::string rule_of_atom(const EventPlan& event, uint32_t atom) const {
     for (const PlannedRule& rule : event.rules)
       for (const PlannedConjunct& conjunct : rule.conjuncts)
@@ -209,6 +384,7 @@ class Generator {
         c.line(fmt::format("#define VIGIL_NEED_{} 1", c_identifier_upper(field.name)));
     c.line("#include \"vigil/prelude.bpf.h\"");
     c.line("#include \"vigil/automaton.bpf.h\"");
+    emit_value_gate_maps(c);
     for (const EventPlan& event : plan_.events) emit_matcher(c, event);
     c.line("");
     if (options_.harness) {
@@ -352,6 +528,7 @@ class Generator {
     // and the code reading them.
     for (const PlannedRule& rule : event.rules)
       if (!rule.never_matches && !reads_strings(rule)) emit_residual(c, rule);
+    for (const PlacedValueGate& gate : value_gates_[event.kind]) emit_value_gate(c, gate);
     const auto& automata = placed_[event.kind];
     for (const PlacedAutomaton& automaton : automata)
       if (automaton.has_gates) emit_walk(c, automaton, true);
@@ -584,6 +761,7 @@ class Generator {
     bundle.maps.push_back({"vigil_dfa_next", bytes_of(next), {}});
     bundle.maps.push_back({"vigil_dfa_class", bytes_of(classes), {}});
     bundle.maps.push_back({"vigil_dfa_accept", bytes_of(accept), {}});
+    for (MapContents& contents : value_maps_) bundle.maps.push_back(std::move(contents));
   }
 
   const ir::PolicySet& policy_;
@@ -596,6 +774,9 @@ class Generator {
   uint32_t automaton_count_ = 0;
   AutomatonTables tables_;
   std::map<EventKind, std::vector<PlacedAutomaton>> placed_;
+  std::map<EventKind, std::vector<PlacedValueGate>> value_gates_;
+  std::vector<MapContents> value_maps_;
+  uint32_t value_gate_count_ = 0;
   std::vector<const PlannedRule*> current_rules_;
   std::vector<RuleLines> rule_lines_;
 };

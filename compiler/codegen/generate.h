@@ -14,7 +14,7 @@ namespace vigil::codegen {
 
 struct GenerateOptions {
   // Build the differential-test harness instead of the capture hooks: one
-  // SEC("syscall") program per event kind, runnable with BPF_PROG_TEST_RUN
+  // raw_tp program per event kind (attached nowhere), runnable with BPF_PROG_TEST_RUN
   // (see bpf/templates/harness.bpf.h).
   bool harness = false;
   // The policy's files: rule locations for comments and the manifest.

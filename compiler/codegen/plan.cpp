@@ -81,18 +81,28 @@ ir::Predicate kernel_form(const ir::Predicate& node, EventKind event, bool posit
   return node;
 }
 
+// A top-level conjunct found by collect_conjuncts.
+struct FoundConjunct {
+  const ir::Predicate* node;
+  bool negated;
+  bool from_except;
+  const ir::Predicate* shown;  // the expression a reader would recognise
+};
+
 // Top-level conjuncts: nested Ands of `when`, and each except negated (an
 // except that is an Or gives one negated conjunct per alternative).
-void collect_conjuncts(const ir::Predicate& node, bool negated,
-                       std::vector<std::pair<const ir::Predicate*, bool>>& out) {
+void collect_conjuncts(const ir::Predicate& node, bool negated, bool from_except,
+                       const ir::Predicate* shown, std::vector<FoundConjunct>& out) {
   if (!negated && node.kind == Kind::And) {
-    for (const ir::Predicate& child : node.children) collect_conjuncts(child, false, out);
+    for (const ir::Predicate& child : node.children)
+      collect_conjuncts(child, false, from_except, nullptr, out);
   } else if (negated && node.kind == Kind::Or) {
-    for (const ir::Predicate& child : node.children) collect_conjuncts(child, true, out);
+    for (const ir::Predicate& child : node.children)
+      collect_conjuncts(child, true, from_except, nullptr, out);
   } else if (node.kind == Kind::Not && !node.children.empty()) {
-    collect_conjuncts(node.children.front(), !negated, out);
+    collect_conjuncts(node.children.front(), !negated, from_except, shown ? shown : &node, out);
   } else {
-    out.emplace_back(&node, negated);
+    out.push_back({&node, negated, from_except, shown ? shown : &node});
   }
 }
 
@@ -147,6 +157,7 @@ class Planner {
     EventPlan event;
     event.kind = kind;
     std::map<std::pair<FieldId, bool>, FieldAutomatonPlan> automata;
+    std::map<FieldId, FieldAutomatonPlan> value_gates;
     std::set<FieldId> fields;
     for (uint32_t bit = 0; bit < rule_indices.size(); ++bit) {
       const ir::Rule& rule = *plan_.rules[rule_indices[bit]];
@@ -154,15 +165,20 @@ class Planner {
       planned.index = rule_indices[bit];
       planned.bit = bit;
       planned.rule = &rule;
-      std::vector<std::pair<const ir::Predicate*, bool>> conjuncts;
-      collect_conjuncts(rule.when, false, conjuncts);
-      for (const ir::Predicate& except : rule.excepts) collect_conjuncts(except, true, conjuncts);
+      std::vector<FoundConjunct> conjuncts;
+      collect_conjuncts(rule.when, false, false, nullptr, conjuncts);
+      for (const ir::Predicate& except : rule.excepts)
+        collect_conjuncts(except, true, true, nullptr, conjuncts);
       std::map<FieldId, std::vector<ir::Predicate>> gates;
-      for (auto [source, negated] : conjuncts) {
+      for (const FoundConjunct& found : conjuncts) {
+        const ir::Predicate* source = found.node;
+        const bool negated = found.negated;
         collect_fields(*source, fields);
         PlannedConjunct conjunct;
         conjunct.source = source;
         conjunct.negated = negated;
+        conjunct.from_except = found.from_except;
+        conjunct.shown = found.shown;
         bool approximated = false;
         ir::Predicate folded = kernel_form(*source, kind, !negated, approximated);
         if (negated && folded.kind != Kind::True && folded.kind != Kind::False) {
@@ -198,7 +214,9 @@ class Planner {
             gate.kind = Kind::And;
             gate.children = std::move(tests);
           }
-          FieldAutomatonPlan& automaton = automata[{field, false}];
+          FieldAutomatonPlan& automaton = field_info(field).type == Type::String
+                                              ? automata[{field, false}]
+                                              : value_gates[field];
           automaton.field = field;
           automaton.outputs.push_back({AutomatonOutput::Kind::Gate, bit, std::move(gate)});
         }
@@ -208,6 +226,7 @@ class Planner {
       event.rules.push_back(std::move(planned));
     }
     for (auto& [field, automaton] : automata) event.automata.push_back(std::move(automaton));
+    for (auto& [field, gates] : value_gates) event.value_gates.push_back(std::move(gates));
     for (FieldId field : fields)
       if (carries(kind, field) && field_info(field).source == FieldSource::Kernel)
         event.fields_read.push_back(field);
@@ -215,15 +234,29 @@ class Planner {
   }
 
  private:
-  // A gate tests only one single-valued kernel string field.
+  // A gate tests only one single-valued kernel field: a string (not with
+  // `contains`, an atom: see FieldAutomatonPlan), or an int, port or address
+  // with membership tests only (==, in), whose outcome a table lookup gives.
   static std::optional<FieldId> gate_field(const ir::Predicate& node) {
     std::optional<FieldId> field = single_tested_field(node);
     if (!field) return std::nullopt;
     const FieldInfo& info = field_info(*field);
-    if (info.type != Type::String || info.multi_valued || info.source != FieldSource::Kernel)
+    if (info.multi_valued || info.source != FieldSource::Kernel) return std::nullopt;
+    if (info.type == Type::String) {
+      if (mentions_contains(node)) return std::nullopt;
+      return field;
+    }
+    if (info.type != Type::Int && info.type != Type::Port && info.type != Type::Ip)
       return std::nullopt;
-    if (mentions_contains(node)) return std::nullopt;  // an atom: see FieldAutomatonPlan
+    if (!only_membership_tests(node)) return std::nullopt;
     return field;
+  }
+
+  static bool only_membership_tests(const ir::Predicate& node) {
+    if (node.kind == Kind::Test)
+      return node.op == ir::TestOp::Eq || node.op == ir::TestOp::InSet ||
+             node.op == ir::TestOp::InNetworks;
+    return std::all_of(node.children.begin(), node.children.end(), only_membership_tests);
   }
 
   // Every string test in residual code reads an atom bit.

@@ -8,7 +8,9 @@
 // - a conjunct that only tests one single-valued string field is a *gate*:
 //   all of a rule's gates on that field form one output of the field's
 //   automaton, laid out at the rule's own bit, so walking the automaton once
-//   ANDs every rule's test on that field into the rule bitmap at once;
+//   ANDs every rule's test on that field into the rule bitmap at once; a
+//   conjunct of `==`/`in` tests of one int, port or address field is a gate
+//   too, decided by one hash or LPM-trie lookup;
 // - string tests anywhere else, and every `contains`, are *atoms*: automaton
 //   outputs at bits of their own, which the residual code reads (for
 //   multi-valued fields an atom is the OR over the values);
@@ -40,7 +42,9 @@ enum class Placement : uint8_t {
 
 struct PlannedConjunct {
   const ir::Predicate* source = nullptr;  // in the rule's when/excepts
-  bool negated = false;                   // an except: the conjunct is Not(source)
+  bool negated = false;                   // the conjunct is Not(source)
+  bool from_except = false;               // it comes from an `except`
+  const ir::Predicate* shown = nullptr;   // the source expression to show (may be a Not)
   Placement placement = Placement::Residual;
   std::optional<FieldId> gate_field;  // Gate: the field
   ir::Predicate kernel;               // what the kernel evaluates (Residual/UserSpace)
@@ -83,6 +87,10 @@ struct EventPlan {
   uint32_t atom_count = 0;                   // atom bits of this event
   std::vector<FieldAutomatonPlan> automata;  // one per string field tested
   std::vector<FieldId> fields_read;          // by predicates and outputs: capture these
+  // Gates on an int, port or address field (only ==, in, and their
+  // negations): one hash (ints) or LPM-trie (addresses) lookup per field,
+  // whatever the number of rules. `accumulate` is unused.
+  std::vector<FieldAutomatonPlan> value_gates;
 };
 
 struct PolicyPlan {

@@ -1,5 +1,5 @@
 // Differential test of the generated eBPF matchers against the reference
-// evaluator. Each policy is compiled in harness mode (one SEC("syscall")
+// evaluator. Each policy is compiled in harness mode (one raw_tp
 // program per event kind running the very matcher the capture hooks run),
 // loaded into the real kernel, and driven with generated events through
 // BPF_PROG_TEST_RUN. For every rule of the event's kind:

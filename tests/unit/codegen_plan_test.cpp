@@ -65,11 +65,14 @@ rule r {
   except process.comm in ["a", "b"] or process.exe endswith "/apt"
 })");
   EXPECT_EQ(p.placements(EventKind::FileOpen, "r"),
-            (Strings{"Gate(file.path)", "Residual", "not Residual", "not Gate(process.comm)",
-                     "not Gate(process.exe)"}));
+            (Strings{"Gate(file.path)", "Residual", "not Gate(process.uid)",
+                     "not Gate(process.comm)", "not Gate(process.exe)"}));
   EXPECT_TRUE(p.rule(EventKind::FileOpen, "r").kernel_complete);
-  // One automaton per gated field, each with one gate output at the rule's bit.
+  // One automaton per gated string field and one lookup table for the int
+  // field, each with one gate output at the rule's bit.
   const EventPlan& event = p.event(EventKind::FileOpen);
+  ASSERT_EQ(event.value_gates.size(), 1u);
+  EXPECT_EQ(field_info(event.value_gates[0].field).name, "process.uid");
   ASSERT_EQ(event.automata.size(), 3u);
   for (const FieldAutomatonPlan& automaton : event.automata) {
     ASSERT_EQ(automaton.outputs.size(), 1u);
@@ -137,7 +140,7 @@ rule r {
   const PlannedRule& rule = p.rule(EventKind::Exec, "r");
   EXPECT_FALSE(rule.kernel_complete);
   EXPECT_EQ(p.placements(EventKind::Exec, "r"),
-            (Strings{"UserSpace", "Residual", "not UserSpace"}));
+            (Strings{"UserSpace", "Gate(process.uid)", "not UserSpace"}));
   // Both user-space conjuncts become `true` in the kernel, whatever their polarity.
   EXPECT_EQ(rule.conjuncts[0].kernel.kind, ir::Predicate::Kind::True);
   EXPECT_EQ(rule.conjuncts[2].kernel.kind, ir::Predicate::Kind::True);
@@ -180,6 +183,17 @@ rule a { on exec when process.uid == 0 output "{process.cmdline} by {user.name}"
   for (FieldId field : p.event(EventKind::Exec).fields_read)
     names.emplace_back(field_info(field).name);
   EXPECT_EQ(names, (Strings{"process.uid", "process.cmdline"}));
+}
+
+TEST(CodegenPlan, OrderingTestsStayResidualMembershipTestsAreLookups) {
+  Planned p = plan_text(R"(
+rule a {
+  on net.connect
+  when net.dport > 1024 and net.dport not in [8080, 8443] and net.daddr in [10.0.0.0/8, ::1]
+})");
+  EXPECT_EQ(p.placements(EventKind::NetConnect, "a"),
+            (Strings{"Residual", "not Gate(net.dport)", "Gate(net.daddr)"}));
+  EXPECT_EQ(p.event(EventKind::NetConnect).value_gates.size(), 2u);
 }
 
 TEST(CodegenPlan, FieldComparesStayResidual) {
