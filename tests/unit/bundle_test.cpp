@@ -113,7 +113,7 @@ Bundle sample_bundle() {
   bundle.rule_lines = {{.first_line = 40, .last_line = 52, .rule_index = 0},
                        {.first_line = 60, .last_line = 75, .rule_index = 1}};
   bundle.sources = {{"policies/files.vgl", "rule shadow_read {\n}\n"},
-                    {"policies/\xff\xfe.vgl", std::string("bytes \x00\xc3\x28 end", 15)}};
+                    {"policies/\xff\xfe.vgl", std::string("bytes \x00\xc3\x28 end", 13)}};
   return bundle;
 }
 
