@@ -1,5 +1,6 @@
-// The test binary doubles as the compile worker (`vigil_e2e_tests
-// __compile-worker`), so bundles are compiled without the vigil executable.
+// main() of the test binaries that compile BPF: each doubles as its own
+// compile worker (`<binary> __compile-worker`), so bundles are compiled
+// without the vigil executable.
 #include <gtest/gtest.h>
 
 #include <string_view>
