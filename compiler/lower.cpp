@@ -79,12 +79,6 @@ TestOp test_op(CompareOp op) {
   return TestOp::Eq;
 }
 
-IpNetwork as_network(const Value& value) {
-  if (const auto* network = std::get_if<IpNetwork>(&value)) return *network;
-  const IpAddress& address = std::get<IpAddress>(value);
-  return IpNetwork{address, static_cast<uint8_t>(address.is_v4 ? 32 : 128)};
-}
-
 class Lowerer {
  public:
   Lowerer(const SymbolTable& symbols, const Expansion& expansion,

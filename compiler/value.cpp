@@ -23,15 +23,24 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   }
   in6_addr v6{};
   if (inet_pton(AF_INET6, buffer.c_str(), &v6) != 1) return std::nullopt;
-  static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::memcmp(v6.s6_addr, kMappedPrefix, sizeof kMappedPrefix) == 0) {
-    address.is_v4 = true;
-    std::memcpy(address.bytes.data(), v6.s6_addr + 12, 4);
-    return address;
-  }
   address.is_v4 = false;
   std::memcpy(address.bytes.data(), v6.s6_addr, 16);
-  return address;
+  return address.unmapped();
+}
+
+IpAddress IpAddress::unmapped() const {
+  static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (is_v4 || std::memcmp(bytes.data(), kMappedPrefix, sizeof kMappedPrefix) != 0) return *this;
+  IpAddress v4;
+  v4.is_v4 = true;
+  std::memcpy(v4.bytes.data(), bytes.data() + 12, 4);
+  return v4;
+}
+
+IpNetwork as_network(const Value& value) {
+  if (const auto* network = std::get_if<IpNetwork>(&value)) return *network;
+  const IpAddress& address = std::get<IpAddress>(value);
+  return IpNetwork{address, static_cast<uint8_t>(address.is_v4 ? 32 : 128)};
 }
 
 std::string IpAddress::to_string() const {

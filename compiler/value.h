@@ -25,6 +25,9 @@ struct IpAddress {
   std::array<uint8_t, 16> bytes{};  // IPv4 uses bytes[0..3]
 
   static std::optional<IpAddress> parse(std::string_view text);
+  // The address itself, or for an IPv4-mapped IPv6 address the IPv4 address:
+  // the one form parse() gives, and what the kernel's records hold.
+  IpAddress unmapped() const;
   std::string to_string() const;
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
@@ -45,6 +48,10 @@ using Duration = std::chrono::nanoseconds;
 
 // Port values are stored as int64_t with Type::Port.
 using Value = std::variant<bool, int64_t, std::string, IpAddress, IpNetwork, Duration>;
+
+// An ip-typed operand as a network: a network as is, an address as the
+// network holding only it (/32 or /128). Precondition: `value` holds one.
+IpNetwork as_network(const Value& value);
 
 std::string value_to_string(const Value& value);
 

@@ -61,16 +61,6 @@ std::string load_string(std::span<const uint8_t> record, size_t offset, size_t c
   return std::string(begin, strnlen(begin, capacity - 1));
 }
 
-// As IpAddress::parse does: ::ffff:a.b.c.d is the IPv4 address a.b.c.d.
-IpAddress normalized(IpAddress ip) {
-  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (ip.is_v4 || std::memcmp(ip.bytes.data(), kMapped, 12) != 0) return ip;
-  IpAddress v4;
-  v4.is_v4 = true;
-  std::memcpy(v4.bytes.data(), ip.bytes.data() + 12, 4);
-  return v4;
-}
-
 }  // namespace
 
 std::string c_identifier(std::string_view name) {
@@ -211,7 +201,7 @@ std::vector<uint8_t> EventLayout::encode(const Event& event) const {
       case Type::Ip: {
         // The capture hooks store an IPv4-mapped IPv6 address (an IPv6
         // socket talking IPv4) as the IPv4 address; so does the encoder.
-        IpAddress ip = normalized(std::get<IpAddress>(values[0]));
+        IpAddress ip = std::get<IpAddress>(values[0]).unmapped();
         store<uint32_t>(record, member.offset, ip.is_v4 ? 4 : 6);
         std::memcpy(record.data() + member.offset + 4, ip.bytes.data(), ip.is_v4 ? 4 : 16);
         break;
@@ -256,7 +246,7 @@ std::optional<Event> EventLayout::decode(std::span<const uint8_t> record) const 
         IpAddress ip;
         ip.is_v4 = load<uint32_t>(record, member.offset) != 6;
         std::memcpy(ip.bytes.data(), record.data() + member.offset + 4, ip.is_v4 ? 4 : 16);
-        event.set(member.field, normalized(ip));
+        event.set(member.field, ip.unmapped());
         break;
       }
       case Type::String: {

@@ -103,12 +103,6 @@ bool evaluate_membership(const ir::Predicate& node,
   return false;
 }
 
-IpNetwork as_network(const Value& value) {
-  if (auto* network = std::get_if<IpNetwork>(&value)) return *network;
-  const auto& address = std::get<IpAddress>(value);
-  return IpNetwork{address, static_cast<uint8_t>(address.is_v4 ? 32 : 128)};
-}
-
 void collect_operands(const ir::Predicate& node, std::vector<Value>& out) {
   if (node.kind == Kind::Test) out.insert(out.end(), node.operands.begin(), node.operands.end());
   for (const ir::Predicate& child : node.children) collect_operands(child, out);
@@ -655,7 +649,7 @@ class Generator {
       if (test.op != ir::TestOp::Eq && test.op != ir::TestOp::InSet &&
           test.op != ir::TestOp::InNetworks)
         return "0";
-      return ip_test(subject, IpNetwork{*address, static_cast<uint8_t>(address->is_v4 ? 32 : 128)});
+      return ip_test(subject, as_network(*address));
     }
     if (auto* network = std::get_if<IpNetwork>(&operand)) return ip_test(subject, *network);
     return "0";  // durations: no kernel field has that type
