@@ -112,11 +112,9 @@ static __always_inline struct vigil_walk_state *vigil_walk(__u32 offset, __u32 l
   walk->state_base = state_base;
   walk->classes = classes;
   walk->accumulate = accumulate;
-  for (int i = 0; i < VIGIL_ATOM_WORDS; i++) walk->hits[i] = 0;
-  if (accumulate) {  // the empty prefix: `contains ""`
+  if (accumulate) {  // hits start with the empty prefix's: `contains ""`
     struct vigil_accept *first = bpf_map_lookup_elem(&vigil_dfa_accept, &start);
-    if (first)
-      for (int i = 0; i < VIGIL_ATOM_WORDS; i++) walk->hits[i] = first->atom[i];
+    for (int i = 0; i < VIGIL_ATOM_WORDS; i++) walk->hits[i] = first ? first->atom[i] : 0;
   }
   bpf_loop(limit, vigil_walk_step, NULL, 0);
   return walk;
