@@ -92,6 +92,25 @@ bool read_policy_file(const std::string& path, std::string& contents, std::strin
   return true;
 }
 
+namespace {
+
+void analyze_parsed(FrontEndResult& result) {
+  result.policy = analyze(result.sources, result.files, result.diagnostics);
+  if (result.diagnostics.has_errors()) result.policy.reset();
+}
+
+}  // namespace
+
+FrontEndResult run_front_end_on_texts(const std::vector<PolicyText>& texts) {
+  FrontEndResult result;
+  for (const PolicyText& text : texts) {
+    FileId id = result.sources.add(text.path, text.text);
+    result.files.push_back(parse_file(result.sources, id, result.diagnostics));
+  }
+  analyze_parsed(result);
+  return result;
+}
+
 FrontEndResult run_front_end(const std::vector<std::string>& paths) {
   FrontEndResult result;
   std::vector<std::string> files = find_policy_files(paths, result.io_errors);
@@ -106,8 +125,7 @@ FrontEndResult run_front_end(const std::vector<std::string>& paths) {
   }
   // A policy set with a missing file is never analysed as if it were whole.
   if (!result.io_errors.empty()) return result;
-  result.policy = analyze(result.sources, result.files, result.diagnostics);
-  if (result.diagnostics.has_errors()) result.policy.reset();
+  analyze_parsed(result);
   return result;
 }
 

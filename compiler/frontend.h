@@ -31,4 +31,12 @@ struct FrontEndResult {
 
 FrontEndResult run_front_end(const std::vector<std::string>& paths);
 
+// The same for policy texts already in memory (a bundle's sources), named by
+// `path` in diagnostics.
+struct PolicyText {
+  std::string path;
+  std::string text;
+};
+FrontEndResult run_front_end_on_texts(const std::vector<PolicyText>& texts);
+
 }  // namespace vigil

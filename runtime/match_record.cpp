@@ -14,6 +14,24 @@ bool MatchRecord::pending_bit(uint32_t bit) const {
   return bit / 64 < pending.size() && ((pending[bit / 64] >> (bit % 64)) & 1);
 }
 
+std::optional<RecordHeader> parse_record_header(std::span<const uint8_t> bytes,
+                                                std::string* error) {
+  if (bytes.size() < 16) {
+    *error = "record of " + std::to_string(bytes.size()) + " bytes, shorter than its header";
+    return std::nullopt;
+  }
+  uint32_t magic;
+  RecordHeader header;
+  std::memcpy(&magic, bytes.data(), 4);
+  std::memcpy(&header.rule_words, bytes.data() + 4, 4);
+  std::memcpy(&header.generation, bytes.data() + 8, 8);
+  if (magic != kRecordMagic) {
+    *error = "record with a wrong magic number";
+    return std::nullopt;
+  }
+  return header;
+}
+
 std::optional<MatchRecord> parse_match_record(std::span<const uint8_t> bytes, uint32_t rule_words,
                                               std::string* error) {
   const size_t header = 16 + 16 * size_t{rule_words};
@@ -35,8 +53,9 @@ std::optional<MatchRecord> parse_match_record(std::span<const uint8_t> bytes, ui
     *error = "record with an unknown event kind";
     return std::nullopt;
   }
-  MatchRecord record{std::vector<uint64_t>(rule_words), std::vector<uint64_t>(rule_words),
+  MatchRecord record{0, std::vector<uint64_t>(rule_words), std::vector<uint64_t>(rule_words),
                      std::move(*event)};
+  std::memcpy(&record.generation, bytes.data() + 8, 8);
   std::memcpy(record.matched.data(), bytes.data() + 16, 8 * size_t{rule_words});
   std::memcpy(record.pending.data(), bytes.data() + 16 + 8 * size_t{rule_words},
               8 * size_t{rule_words});

@@ -16,6 +16,7 @@ namespace vigil::runtime {
 inline constexpr uint32_t kRecordMagic = 0x5649474c;  // "VIGL"
 
 struct MatchRecord {
+  uint64_t generation = 0;  // the policy generation whose programs wrote it
   // Bits of the event kind's rules (codegen::ProgramInfo::rules maps a bit to a rule).
   std::vector<uint64_t> matched;
   std::vector<uint64_t> pending;
@@ -24,6 +25,14 @@ struct MatchRecord {
   bool matched_bit(uint32_t bit) const;
   bool pending_bit(uint32_t bit) const;
 };
+
+// The header of a record, read before its generation's rule table is known.
+struct RecordHeader {
+  uint32_t rule_words = 0;
+  uint64_t generation = 0;
+};
+// nullopt and `error` if the record is too short for a header or has the wrong magic.
+std::optional<RecordHeader> parse_record_header(std::span<const uint8_t> bytes, std::string* error);
 
 // Parses a record of a bundle with `rule_words`-word bitmaps. nullopt and
 // `error` if it is short, has the wrong magic or width, or an unknown kind.

@@ -34,11 +34,13 @@ struct vigil_verdict {
 };
 
 // What goes to user space. The event starts at VIGIL_RECORD_EVENT_OFFSET:
-// 16 bytes of header, then the two bitmaps.
+// 16 bytes of header, then the two bitmaps. `generation` tells the agent
+// which policy generation's rule table decodes the bitmaps: during a hot
+// reload records of two generations share the ring buffer.
 struct vigil_record {
   __u32 magic;
   __u32 rule_words;
-  __u64 reserved;
+  __u64 generation;
   struct vigil_verdict verdict;
   struct vigil_event event;
 };
@@ -46,6 +48,9 @@ struct vigil_record {
 #define VIGIL_RECORD_EVENT_OFFSET (16 + 16 * VIGIL_RULE_WORDS)
 _Static_assert(__builtin_offsetof(struct vigil_record, event) == VIGIL_RECORD_EVENT_OFFSET,
                "record layout");
+
+// Set by the agent before loading (libbpf .rodata); 0 outside the agent.
+const volatile __u64 vigil_generation = 0;
 
 // ---- Maps ------------------------------------------------------------------------
 
@@ -543,7 +548,7 @@ static __noinline struct vigil_record *vigil_begin(__u32 kind) {
   if (!r) return NULL;
   r->magic = VIGIL_RECORD_MAGIC;
   r->rule_words = VIGIL_RULE_WORDS;
-  r->reserved = 0;
+  r->generation = vigil_generation;
   for (int i = 0; i < VIGIL_RULE_WORDS; i++) {
     r->verdict.matched[i] = 0;
     r->verdict.pending[i] = 0;

@@ -1,0 +1,70 @@
+// A hook the agent owns for its whole life: one kernel attach point (a
+// tracepoint or raw tracepoint), a one-slot BPF program array, and a tiny
+// dispatcher program attached to the point that tail-calls whatever program
+// the slot holds. Policy generations never attach anything themselves: their
+// capture programs are put in the slots. Replacing a slot is atomic, so each
+// event is handled by exactly one generation, old or new, and none is lost or
+// seen twice while the policy changes. (Tracepoint links cannot be updated in
+// place, BPF_LINK_UPDATE: detach-then-attach would lose events.)
+//
+// The dispatcher is six instructions built here, not compiled: `vigil run
+// --bundle` needs no compiler. An empty slot makes the tail call fall
+// through: the hook then costs a few nanoseconds and does nothing.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vigil::runtime {
+
+enum class HookKind { Tracepoint, RawTracepoint };
+
+// "tp/syscalls/sys_enter_openat", "raw_tp/sched_process_fork", ...
+struct HookPoint {
+  HookKind kind = HookKind::Tracepoint;
+  std::string category;  // tracepoints only: "syscalls"
+  std::string name;      // "sys_enter_openat"
+
+  // nullopt for a section with no attach point ("syscall", "tp", "tp_btf/…").
+  static std::optional<HookPoint> from_section(std::string_view section);
+  std::string section() const;  // the canonical spelling: "tp/…" or "raw_tp/…"
+};
+
+class HookDispatcher {
+ public:
+  // Creates the slot and loads the dispatcher; nothing is attached yet.
+  // `tracefs` is a tracefs mount (for tracepoint ids).
+  static std::unique_ptr<HookDispatcher> create(const HookPoint& point, std::string tracefs,
+                                                std::string* error);
+  ~HookDispatcher();
+  HookDispatcher(const HookDispatcher&) = delete;
+  HookDispatcher& operator=(const HookDispatcher&) = delete;
+
+  // Puts a program in the slot (atomically replacing what was there). The
+  // program must be of the hook's type (tracepoint / raw tracepoint).
+  bool set_target(int program_fd, std::string* error);
+  // Empties the slot: from now on the hook does nothing.
+  bool clear_target(std::string* error);
+
+  bool attach(std::string* error);
+  void detach();
+  bool attached() const { return link_fd_ >= 0; }
+
+  const HookPoint& point() const { return point_; }
+  int dispatcher_fd() const { return program_fd_; }
+  int slot_map_fd() const { return slot_fd_; }
+
+ private:
+  HookDispatcher() = default;
+
+  HookPoint point_;
+  std::string tracefs_;
+  int slot_fd_ = -1;
+  int program_fd_ = -1;
+  int perf_fd_ = -1;  // tracepoints: the perf event the link attaches to
+  int link_fd_ = -1;
+};
+
+}  // namespace vigil::runtime

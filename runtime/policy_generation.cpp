@@ -1,0 +1,154 @@
+#include "runtime/policy_generation.h"
+
+#include <bpf/btf.h>
+
+#include <cstring>
+#include <vector>
+
+#include "compiler/diagnostic_render.h"
+
+namespace vigil::runtime {
+namespace {
+
+// Sets the `.rodata` constant `vigil_generation` (bpf/templates/prelude.bpf.h)
+// of an opened, not yet loaded, object.
+bool set_generation_constant(bpf_object* object, uint64_t generation, std::string* error) {
+  const btf* types = bpf_object__btf(object);
+  bpf_map* rodata = nullptr;
+  bpf_map* map;
+  bpf_object__for_each_map(map, object) {
+    std::string_view name = bpf_map__name(map);
+    if (name.ends_with(".rodata")) rodata = map;
+  }
+  int section = types ? btf__find_by_name_kind(types, ".rodata", BTF_KIND_DATASEC) : -1;
+  size_t size = 0;
+  const auto* initial =
+      rodata ? static_cast<const uint8_t*>(bpf_map__initial_value(rodata, &size)) : nullptr;
+  if (section < 0 || initial == nullptr) {
+    *error = "the bundle has no vigil_generation constant (built by another vigil?)";
+    return false;
+  }
+  const btf_type* datasec = btf__type_by_id(types, section);
+  const btf_var_secinfo* vars = btf_var_secinfos(datasec);
+  for (unsigned i = 0; i < btf_vlen(datasec); ++i) {
+    const btf_type* var = btf__type_by_id(types, vars[i].type);
+    if (std::strcmp(btf__name_by_offset(types, var->name_off), "vigil_generation") != 0) continue;
+    if (vars[i].size != sizeof generation || vars[i].offset + sizeof generation > size) break;
+    std::vector<uint8_t> data(initial, initial + size);
+    std::memcpy(data.data() + vars[i].offset, &generation, sizeof generation);
+    if (bpf_map__set_initial_value(rodata, data.data(), data.size()) != 0) break;
+    return true;
+  }
+  *error = "the bundle has no vigil_generation constant (built by another vigil?)";
+  return false;
+}
+
+// One line naming what the verifier refused: the rule and its file:line when
+// the failing instruction lies in a rule's code.
+std::string describe_rejection(const codegen::Bundle& bundle, const BundleLoader& loader,
+                               const std::string& fallback) {
+  for (const ProgramLoad& load : loader.programs()) {
+    if (load.state != ProgramState::Rejected && load.state != ProgramState::Failed) continue;
+    std::string text =
+        "program " + load.name + " " +
+        (load.state == ProgramState::Rejected ? "was rejected by the verifier" : "failed to load");
+    if (!load.reason.empty()) text += ": " + load.reason;
+    if (load.excerpt && load.excerpt->failing_line) {
+      if (std::optional<uint32_t> rule =
+              codegen::rule_at_line(bundle, load.excerpt->failing_line->line)) {
+        const codegen::RuleInfo& info = bundle.rules[*rule];
+        text += " (in rule " + info.name + " at " + info.file + ":" + std::to_string(info.line) +
+                ":" + std::to_string(info.column) + ")";
+      }
+    }
+    return text;
+  }
+  return fallback;
+}
+
+}  // namespace
+
+std::unique_ptr<PolicyGeneration> PolicyGeneration::load(uint64_t id, codegen::Bundle bundle,
+                                                         const SharedMaps& shared,
+                                                         const std::string& tracefs,
+                                                         std::string* error) {
+  std::unique_ptr<PolicyGeneration> generation(new PolicyGeneration());
+  generation->id_ = id;
+  generation->bundle_ = std::move(bundle);
+  const codegen::Bundle& b = generation->bundle_;
+
+  std::vector<PolicyText> texts;
+  for (const codegen::PolicySource& source : b.sources) texts.push_back({source.path, source.text});
+  generation->front_end_ = run_front_end_on_texts(texts);
+  FrontEndResult& front_end = generation->front_end_;
+  if (!front_end.policy) {
+    *error = "the bundle's policy sources do not analyse:\n" +
+             render_text(front_end.diagnostics.sorted(front_end.sources), front_end.sources);
+    return nullptr;
+  }
+
+  // Rule tables: bit b of event kind k's bitmaps -> the rule.
+  generation->rules_by_event_.resize(kEventKindCount);
+  for (const codegen::ProgramInfo& program : b.programs) {
+    auto& rules = generation->rules_by_event_[static_cast<size_t>(program.event)];
+    for (uint32_t index : program.rules) {
+      if (index >= b.rules.size()) {
+        *error = "the bundle manifest names rule #" + std::to_string(index) + ", which it lacks";
+        return nullptr;
+      }
+      const codegen::RuleInfo& info = b.rules[index];
+      const ir::Rule* rule = generation->policy().find(info.name);
+      if (!rule) {
+        *error = "the bundle's rule " + info.name + " is not in its policy sources";
+        return nullptr;
+      }
+      rules.push_back({&info, rule});
+    }
+  }
+
+  LoadOptions options;
+  options.tracefs = tracefs;
+  options.object_name = "vigil";
+  generation->loader_ = BundleLoader::open(b, options, error);
+  if (!generation->loader_) return nullptr;
+  bpf_object* object = generation->loader_->object();
+  if (!set_generation_constant(object, id, error) || !shared.reuse_in(object, error))
+    return nullptr;
+  std::string load_error;
+  if (!generation->loader_->load(&load_error)) {
+    *error = describe_rejection(b, *generation->loader_, load_error);
+    return nullptr;
+  }
+
+  for (const ProgramLoad& load : generation->loader_->programs()) {
+    if (load.state == ProgramState::Skipped) {
+      generation->skipped_.push_back(load.name + ": " + load.reason);
+      continue;
+    }
+    std::optional<HookPoint> point = HookPoint::from_section(load.section);
+    if (!point) continue;  // not a capture program
+    bpf_program* program = bpf_object__find_program_by_name(object, load.name.c_str());
+    int fd = program ? bpf_program__fd(program) : -1;
+    if (fd < 0) continue;
+    for (const HookProgram& other : generation->hooks_) {
+      if (other.point.section() == point->section()) {
+        *error = "programs " + other.name + " and " + load.name + " both capture " +
+                 point->section() + "; a hook has one slot";
+        return nullptr;
+      }
+    }
+    generation->hooks_.push_back({*point, load.name, fd});
+  }
+  return generation;
+}
+
+const GenerationRule* PolicyGeneration::rule_for_bit(EventKind kind, uint32_t bit) const {
+  const auto& rules = rules_of(kind);
+  return bit < rules.size() ? &rules[bit] : nullptr;
+}
+
+const std::vector<GenerationRule>& PolicyGeneration::rules_of(EventKind kind) const {
+  return rules_by_event_[static_cast<size_t>(kind)];
+}
+
+}  // namespace vigil::runtime
