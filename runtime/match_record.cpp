@@ -36,9 +36,11 @@ std::optional<MatchRecord> parse_match_record(std::span<const uint8_t> bytes, ui
                                               std::string* error) {
   const size_t header = 16 + 16 * size_t{rule_words};
   const codegen::EventLayout& layout = codegen::EventLayout::get();
-  if (bytes.size() < header + layout.size()) {
+  // The kernel may leave out the on-demand tail of the event (captured_size).
+  const size_t minimum = header + layout.captured_size({});
+  if (bytes.size() < minimum || bytes.size() > header + layout.size()) {
     *error = "record of " + std::to_string(bytes.size()) + " bytes, expected " +
-             std::to_string(header + layout.size());
+             std::to_string(minimum) + " to " + std::to_string(header + layout.size());
     return std::nullopt;
   }
   uint32_t magic, words;

@@ -46,6 +46,13 @@ struct vigil_record {
 };
 
 #define VIGIL_RECORD_EVENT_OFFSET (16 + 16 * VIGIL_RULE_WORDS)
+
+// Bytes of the event sent to user space: the generator leaves out the tail of
+// on-demand fields (cmdline, args, ancestors, ...) no rule of it reads.
+#ifndef VIGIL_EVENT_SUBMIT_BYTES
+#define VIGIL_EVENT_SUBMIT_BYTES sizeof(struct vigil_event)
+#endif
+_Static_assert(VIGIL_EVENT_SUBMIT_BYTES <= sizeof(struct vigil_event), "submitted bytes");
 _Static_assert(__builtin_offsetof(struct vigil_record, event) == VIGIL_RECORD_EVENT_OFFSET,
                "record layout");
 
@@ -569,7 +576,7 @@ static __noinline void vigil_submit(struct vigil_record *r) {
   __u64 any = 0;
   for (int i = 0; i < VIGIL_RULE_WORDS; i++) any |= r->verdict.matched[i] | r->verdict.pending[i];
   if (!any) return;
-  if (bpf_ringbuf_output(&vigil_events, r, sizeof(*r), 0))
+  if (bpf_ringbuf_output(&vigil_events, r, VIGIL_RECORD_EVENT_OFFSET + VIGIL_EVENT_SUBMIT_BYTES, 0))
     vigil_count(VIGIL_STAT_DROPPED);
   else
     vigil_count(VIGIL_STAT_SUBMITTED);

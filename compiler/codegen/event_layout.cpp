@@ -11,8 +11,11 @@ namespace {
 constexpr size_t kIpSize = 20;  // struct vigil_ip { __u32 family; __u8 addr[16]; }
 
 // Storage order groups members by alignment so the C compiler adds no
-// padding we did not compute: 8-byte scalars, IPs, counts, bools, strings.
+// padding we did not compute: 8-byte scalars, IPs, counts, bools, strings,
+// and last the strings captured on demand, so a record can be sent without
+// the tail its generation never fills.
 int storage_group(const FieldInfo& field) {
+  if (captured_on_demand(field)) return 5;
   switch (field.type) {
     case Type::Int:
     case Type::Port:
@@ -22,7 +25,7 @@ int storage_group(const FieldInfo& field) {
     case Type::String: return 4;
     case Type::Cidr: break;
   }
-  return 5;
+  return 6;
 }
 
 size_t value_size(const FieldInfo& field) {
@@ -62,6 +65,28 @@ std::string load_string(std::span<const uint8_t> record, size_t offset, size_t c
 }
 
 }  // namespace
+
+bool captured_on_demand(const FieldInfo& field) {
+  // The prelude fills these only under VIGIL_NEED_<FIELD>: they cost a
+  // bpf_loop walk and kilobytes of record each.
+  static constexpr std::string_view kOnDemand[] = {"process.cmdline", "process.args", "parent.exe",
+                                                   "process.ancestors.comm",
+                                                   "process.ancestors.exe"};
+  for (std::string_view name : kOnDemand)
+    if (field.name == name) return true;
+  return false;
+}
+
+size_t EventLayout::captured_size(const std::vector<bool>& needed) const {
+  size_t end = kEventHeaderSize;
+  for (const EventMember& member : members_) {
+    const FieldInfo& field = field_info(member.field);
+    bool captured =
+        !captured_on_demand(field) || (member.field < needed.size() && needed[member.field]);
+    if (captured) end = std::max(end, member.offset + member.size);
+  }
+  return std::min(size_, (end + 7) / 8 * 8);
+}
 
 std::string c_identifier(std::string_view name) {
   std::string out(name);
@@ -227,7 +252,8 @@ std::vector<uint8_t> EventLayout::encode(const Event& event) const {
 }
 
 std::optional<Event> EventLayout::decode(std::span<const uint8_t> record) const {
-  if (record.size() < size_) return std::nullopt;
+  static const size_t minimum = captured_size({});
+  if (record.size() < minimum) return std::nullopt;
   uint32_t kind = load<uint32_t>(record, kEventKindOffset);
   if (kind >= kEventKindCount) return std::nullopt;
   Event event(static_cast<EventKind>(kind));
@@ -235,6 +261,7 @@ std::optional<Event> EventLayout::decode(std::span<const uint8_t> record) const 
   for (const EventMember& member : members_) {
     const FieldInfo& field = field_info(member.field);
     if (!(field.events & event_bit(event.kind()))) continue;
+    if (member.offset + member.size > record.size()) continue;  // an on-demand field left out
     switch (field.type) {
       case Type::Int:
       case Type::Port: event.set(member.field, load<int64_t>(record, member.offset)); break;

@@ -48,11 +48,17 @@ class EventLayout {
   // _Static_asserts of every offset, as C for the BPF side.
   std::string c_declaration() const;
 
+  // Bytes of the record that hold what a program capturing the `needed`
+  // fields (indexed by FieldId) fills: the on-demand tail it does not need
+  // is left out. The kernel sends this many; decode() takes them.
+  size_t captured_size(const std::vector<bool>& needed) const;
+
   // The record the kernel would produce for `event`: strings cut to their
   // capacity (and at a NUL byte, which kernel strings cannot contain),
   // multi-valued fields cut to their count, user-space fields dropped.
   std::vector<uint8_t> encode(const Event& event) const;
-  // Reads a record; nullopt if it is too short or its kind is out of range.
+  // Reads a record; nullopt if it is shorter than captured_size({}) or its
+  // kind is out of range. A record cut short has empty on-demand fields.
   std::optional<Event> decode(std::span<const uint8_t> record) const;
 
  private:
@@ -61,6 +67,10 @@ class EventLayout {
   std::vector<int> member_index_;  // by FieldId, -1 if none
   size_t size_ = 0;
 };
+
+// Whether the kernel fills the field only when a rule reads it (the prelude's
+// VIGIL_NEED_<FIELD> conditionals): such fields sit at the end of the record.
+bool captured_on_demand(const FieldInfo& field);
 
 // "file.open" -> "FILE_OPEN"; used for C identifiers.
 std::string c_identifier_upper(std::string_view name);

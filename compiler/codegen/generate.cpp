@@ -376,6 +376,8 @@ class Generator {
     for (const FieldInfo& field : all_fields())
       if (needed[field.id])
         c.line(fmt::format("#define VIGIL_NEED_{} 1", c_identifier_upper(field.name)));
+    c.line(fmt::format("#define VIGIL_EVENT_SUBMIT_BYTES {}",
+                       EventLayout::get().captured_size(needed)));
     c.line("#include \"vigil/prelude.bpf.h\"");
     c.line("#include \"vigil/automaton.bpf.h\"");
     emit_value_gate_maps(c);

@@ -26,76 +26,13 @@
 #include "runtime/bundle_loader.h"
 #include "runtime/kernel_mounts.h"
 #include "runtime/match_record.h"
+#include "tests/e2e/real_syscalls.h"
 
 namespace vigil {
 namespace {
 
+constexpr const char* kTag = "vigil-e2e";
 constexpr const char* kBase = "/tmp/vigil-e2e";
-
-void touch(const std::string& path) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT, 0600);
-  if (fd >= 0) close(fd);
-}
-
-// Everything the rules watch for. Runs in the child; exits 0.
-[[noreturn]] void perform_syscalls() {
-  prctl(PR_SET_NAME, "vigil-e2e");
-  std::string base = kBase;
-  mkdir((base + "/dir").c_str(), 0700);
-  touch(base + "/open");
-  touch(base + "/other");
-  touch(base + "/rename-src");
-  rename((base + "/rename-src").c_str(), (base + "/rename-dst").c_str());
-  mkdir((base + "/sub").c_str(), 0700);
-  touch(base + "/sub/unlink-me");
-  unlink((base + "/sub/unlink-me").c_str());
-  touch(base + "/chmod");
-  chmod((base + "/chmod").c_str(), 0700);
-  touch(base + "/chown");
-  if (chown((base + "/chown").c_str(), 0, 0) != 0) _exit(10);
-  link((base + "/open").c_str(), (base + "/link-dst").c_str());
-  symlink((base + "/open").c_str(), (base + "/symlink-dst").c_str());
-
-  int server = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(39117);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(server, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) _exit(11);
-  listen(server, 1);
-  int client = socket(AF_INET, SOCK_STREAM, 0);
-  if (connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) _exit(12);
-  int accepted = accept(server, nullptr, nullptr);
-  close(accepted);
-  close(client);
-  close(server);
-
-  if (setuid(0) != 0 || setgid(0) != 0) _exit(13);
-  syscall(SYS_finit_module, -1, "", 0);
-  syscall(SYS_bpf, 4242, nullptr, 0);
-  mkdir((base + "/mnt").c_str(), 0700);
-  if (mount("none", (base + "/mnt").c_str(), "tmpfs", 0, nullptr) == 0)
-    umount((base + "/mnt").c_str());
-  close(static_cast<int>(syscall(SYS_memfd_create, "vigil-e2e", 0)));
-
-  // ptrace(TRACEME) and exit(3) in a grandchild (a traced child of ours
-  // would stop at exec); exec in another.
-  pid_t traced = fork();
-  if (traced == 0) {
-    ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
-    _exit(3);
-  }
-  waitpid(traced, nullptr, 0);
-  pid_t exec_child = fork();
-  if (exec_child == 0) {
-    execl("/bin/true", "true", "vigil-e2e-arg", static_cast<char*>(nullptr));
-    _exit(14);
-  }
-  waitpid(exec_child, nullptr, 0);
-  _exit(0);
-}
 
 struct Collected {
   const codegen::Bundle* bundle = nullptr;
@@ -157,7 +94,7 @@ TEST(KernelMatch, EveryEventKindIsMatchedInTheKernel) {
 
   pid_t child = fork();
   ASSERT_GE(child, 0);
-  if (child == 0) perform_syscalls();
+  if (child == 0) testing::perform_real_syscalls(kTag);
   int status = 0;
   waitpid(child, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;

@@ -88,9 +88,41 @@ TEST(EventLayout, Ipv4MappedAddressesDecodeAsIpv4) {
 TEST(EventLayout, RejectsShortOrUnknownRecords) {
   const EventLayout& layout = EventLayout::get();
   std::vector<uint8_t> record = layout.encode(Event(EventKind::Exec));
-  EXPECT_FALSE(layout.decode(std::span(record).first(record.size() - 1)).has_value());
+  const size_t minimum = layout.captured_size({});
+  EXPECT_FALSE(layout.decode(std::span(record).first(minimum - 1)).has_value());
+  EXPECT_TRUE(layout.decode(std::span(record).first(minimum)).has_value());
   record[0] = 200;
   EXPECT_FALSE(layout.decode(record).has_value());
+}
+
+// The kernel leaves out the on-demand tail no rule reads: those fields decode
+// empty, everything before them intact.
+TEST(EventLayout, OnDemandFieldsComeLastAndMayBeLeftOut) {
+  const EventLayout& layout = EventLayout::get();
+  FieldId args = *find_field("process.args"), exe = *find_field("process.exe");
+  FieldId path = *find_field("file.path");
+  size_t first_on_demand = layout.size();
+  for (const EventMember& member : layout.members())
+    if (captured_on_demand(field_info(member.field)))
+      first_on_demand = std::min(first_on_demand, member.offset);
+  for (const EventMember& member : layout.members())
+    if (!captured_on_demand(field_info(member.field)))
+      EXPECT_LE(member.offset + member.size, first_on_demand) << member.c_name;
+  EXPECT_LT(layout.captured_size({}), layout.size() / 2);
+  std::vector<bool> needed(all_fields().size(), false);
+  needed[args] = true;
+  EXPECT_GE(layout.captured_size(needed), layout.member(args)->offset + layout.member(args)->size);
+
+  Event event(EventKind::FileOpen);
+  event.set(exe, std::string("/usr/bin/cat"));
+  event.set(path, std::string("/etc/shadow"));
+  event.set_values(args, {std::string("cat"), std::string("/etc/shadow")});
+  std::vector<uint8_t> record = layout.encode(event);
+  std::optional<Event> cut = layout.decode(std::span(record).first(layout.captured_size({})));
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(std::get<std::string>(cut->get(exe)[0]), "/usr/bin/cat");
+  EXPECT_EQ(std::get<std::string>(cut->get(path)[0]), "/etc/shadow");
+  EXPECT_TRUE(cut->get(args).empty());
 }
 
 TEST(EventLayout, CDeclarationAssertsEveryOffset) {
