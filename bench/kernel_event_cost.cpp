@@ -20,16 +20,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
-
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
 
-#include "compiler/bpfcc/isolated_compile.h"
+#include "compiler/bpfcc/compile_worker.h"
 #include "compiler/driver/compile_policies.h"
 #include "runtime/attachments.h"
 #include "runtime/bundle_loader.h"
@@ -165,7 +164,7 @@ int run_bpftrace(const std::string& directory, int rules, long iterations) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "__compile-worker") vigil::bpfcc::run_compile_worker();
+  vigil::bpfcc::act_as_own_compile_worker(argc, argv);
   int rules = 1;
   long iterations = 200000;
   std::string mix = "realistic";

@@ -1,15 +1,12 @@
 // main() of the test binaries that compile BPF: each doubles as its own
-// compile worker (`<binary> __compile-worker`), so bundles are compiled
-// without the vigil executable.
+// compile worker (`<binary> __compile-worker`, see compiler/bpfcc/compile_worker.h),
+// so bundles are compiled without vigil-compile-worker. They link vigil_bpfcc.
 #include <gtest/gtest.h>
 
-#include <string_view>
-
-#include "compiler/bpfcc/isolated_compile.h"
+#include "compiler/bpfcc/compile_worker.h"
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string_view(argv[1]) == "__compile-worker")
-    vigil::bpfcc::run_compile_worker();
+  vigil::bpfcc::act_as_own_compile_worker(argc, argv);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

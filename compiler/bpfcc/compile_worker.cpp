@@ -1,4 +1,6 @@
-// The worker side of the protocol (`vigil __compile-worker`).
+// The worker side of the protocol (`vigil-compile-worker __compile-worker`).
+#include "compiler/bpfcc/compile_worker.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -8,8 +10,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
-#include "compiler/bpfcc/isolated_compile.h"
+#include "compiler/bpfcc/bpf_compiler.h"
+#include "compiler/bpfcc/worker_location.h"
+#include "compiler/bpfcc/worker_protocol.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define VIGIL_BPFCC_ASAN 1
@@ -101,6 +106,11 @@ void run_compile_worker() {
   }
   std::fflush(stderr);
   _exit(status);
+}
+
+void act_as_own_compile_worker(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == kCompileWorkerArgument) run_compile_worker();
+  set_default_compile_worker("/proc/self/exe");
 }
 
 }  // namespace vigil::bpfcc

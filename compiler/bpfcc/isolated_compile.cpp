@@ -13,6 +13,8 @@
 
 #include <cerrno>
 
+#include "compiler/bpfcc/worker_location.h"
+
 extern char** environ;
 
 namespace vigil::bpfcc {
@@ -234,8 +236,16 @@ std::string with_stderr(std::string message, const Exchange& exchange) {
   return message;
 }
 
-BpfCompileResult run_isolated(const BpfCompileRequest& request, const IsolationOptions& options) {
+BpfCompileResult run_isolated(const BpfCompileRequest& request, IsolationOptions options) {
   BpfCompileResult result;
+  if (options.worker_executable.empty()) {
+    WorkerLookup worker = default_compile_worker();
+    if (!worker.error.empty()) {
+      result.error = worker.error;
+      return result;
+    }
+    options.worker_executable = worker.executable;
+  }
   std::string frame = encode_worker_request({options.task, options.memory_limit_bytes, request});
   SpawnedWorker worker;
   std::string problem = spawn_worker(options, worker);

@@ -1,11 +1,13 @@
 // compile_bpf in a separate worker process, so that an LLVM crash, abort,
-// runaway memory use or hang becomes an error instead of taking vigil down.
+// runaway memory use or hang becomes an error instead of taking vigil down,
+// and so that vigil itself links no LLVM (this is the client side, library
+// vigil_bpfcc_client; the worker side is compile_worker.h in vigil_bpfcc).
 //
-// The worker is `<worker_executable> <worker_arguments...>` (by default
-// `/proc/self/exe __compile-worker`, the hidden vigil subcommand), which must
-// call run_compile_worker(). The request goes to its stdin and the result
-// comes back on its stdout (worker_protocol.h); its stderr is captured for the
-// error message.
+// The worker is `<worker_executable> __compile-worker`: by default the one
+// default_compile_worker() names (worker_location.h), vigil-compile-worker
+// for vigil; it runs run_compile_worker() (compile_worker.h). The request goes
+// to its stdin and the result comes back on its stdout (worker_protocol.h);
+// its stderr is captured for the error message.
 #pragma once
 
 #include <chrono>
@@ -13,14 +15,15 @@
 #include <string>
 #include <vector>
 
-#include "compiler/bpfcc/bpf_compiler.h"
+#include "compiler/bpfcc/compile_request.h"
 #include "compiler/bpfcc/worker_protocol.h"
 
 namespace vigil::bpfcc {
 
 struct IsolationOptions {
-  std::string worker_executable = "/proc/self/exe";
-  std::vector<std::string> worker_arguments = {"__compile-worker"};
+  // Empty: default_compile_worker(); if that finds none, its error is the result's.
+  std::string worker_executable;
+  std::vector<std::string> worker_arguments = {std::string(kCompileWorkerArgument)};
   std::chrono::milliseconds timeout{30000};
   // Address-space limit applied by the worker to itself (0: none). Ignored in
   // AddressSanitizer builds, whose shadow memory needs terabytes of it.
@@ -33,12 +36,5 @@ struct IsolationOptions {
 //   "BPF compiler crashed: signal 6 (Aborted)" followed by the worker's stderr.
 BpfCompileResult compile_bpf_isolated(const BpfCompileRequest& request,
                                       const IsolationOptions& options = {});
-
-// The worker side: reads one request from stdin, writes the result to stdout
-// and ends the process (exit status 0, or 2..5 with a message on stderr). It
-// uses _exit: LLVM's static state is not worth tearing down, and leak checkers
-// must not turn a finished compile into a failed one. Stray output from the
-// compiler cannot corrupt the result: stdout is redirected to stderr.
-[[noreturn]] void run_compile_worker();
 
 }  // namespace vigil::bpfcc

@@ -9,9 +9,13 @@
 #include <string>
 #include <string_view>
 
-#include "compiler/bpfcc/bpf_compiler.h"
+#include "compiler/bpfcc/compile_request.h"
 
 namespace vigil::bpfcc {
+
+// A worker is started as `<worker executable> __compile-worker`, with the
+// request on its stdin and the result expected on its stdout.
+inline constexpr std::string_view kCompileWorkerArgument = "__compile-worker";
 
 // What the worker does. The fault kinds exist so tests can prove that a
 // worker crash or hang becomes an error in the parent.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "compiler/bpfcc/isolated_compile.h"
+#include "compiler/bpfcc/worker_location.h"
 
 namespace vigil::driver {
 
@@ -20,11 +21,19 @@ CompileResult compile_policy_set(const ir::PolicySet& policy,
     for (size_t i = 1; i < generated.errors.size(); ++i) result.error += "\n" + generated.errors[i];
     return result;
   }
+  // A missing worker is an installation problem, not a bug in the generated C.
+  bpfcc::WorkerLookup worker = bpfcc::default_compile_worker();
+  if (!worker.error.empty()) {
+    result.error = worker.error;
+    return result;
+  }
+  bpfcc::IsolationOptions isolation;
+  isolation.worker_executable = worker.executable;
   bpfcc::BpfCompileRequest request;
   request.source = generated.bundle.c_source;
   request.source_name = "policy.bpf.c";
   for (auto& [name, contents] : generated.headers) request.headers.push_back({name, contents});
-  result.bpf = bpfcc::compile_bpf_isolated(request);
+  result.bpf = bpfcc::compile_bpf_isolated(request, isolation);
   if (!result.bpf.ok) {
     // Generated C that does not compile is a vigil bug, never the policy's.
     result.error =

@@ -1,6 +1,7 @@
 // Policies on disk -> a compiled bundle: front end, eBPF code generation, and
-// the isolated in-process Clang compile. Shared by `vigil compile`, `verify`,
-// `explain`, `run` and the tests.
+// the Clang compile in a worker process (the default compile worker:
+// vigil-compile-worker for vigil, see compiler/bpfcc/worker_location.h).
+// Shared by `vigil compile`, `verify`, `explain`, `run` and the tests.
 #pragma once
 
 #include <chrono>
@@ -8,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/bpfcc/bpf_compiler.h"
+#include "compiler/bpfcc/compile_request.h"
 #include "compiler/codegen/bundle.h"
 #include "compiler/codegen/generate.h"
 #include "compiler/frontend.h"
@@ -19,7 +20,9 @@ struct CompileResult {
   FrontEndResult front_end;               // diagnostics to print, io_errors (exit 2)
   std::optional<codegen::Bundle> bundle;  // set on success
   bpfcc::BpfCompileResult bpf;            // the Clang step, when it ran
-  std::string error;     // one line when neither front end nor Clang explains the failure
+  // One line when neither front end nor Clang explains the failure; also when
+  // no compile worker is installed (then `bpf` is empty).
+  std::string error;
   std::string c_source;  // the generated C, whenever generation ran (also on failure)
   std::chrono::microseconds generate_time{0};
 };

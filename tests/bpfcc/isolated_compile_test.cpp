@@ -1,5 +1,6 @@
 // compile_bpf_isolated: the worker round trip, and every way a worker can fail.
-// The worker is this test binary (see main.cpp) unless a test says otherwise.
+// The worker is this test binary (tests/compile_worker_main.cpp) unless a test
+// says otherwise.
 #include "compiler/bpfcc/isolated_compile.h"
 
 #include <gmock/gmock.h>
@@ -7,6 +8,7 @@
 
 #include <random>
 
+#include "compiler/bpfcc/worker_location.h"
 #include "tests/bpfcc/test_support.h"
 
 namespace vigil::bpfcc {
@@ -187,15 +189,34 @@ TEST(IsolatedCompile, MemoryLimitStopsARunawayCompile) {
 }
 #endif
 
-TEST(IsolatedCompile, TheVigilBinaryServesAsWorker) {
+TEST(IsolatedCompile, TheCompileWorkerExecutableServes) {
   IsolationOptions options;
-  options.worker_executable = VIGIL_BINARY;
+  options.worker_executable = VIGIL_COMPILE_WORKER_BINARY;
   BpfCompileResult result =
       compile_bpf_isolated(request_for("#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n"
                                        "SEC(\"raw_tp\") int noop(void *ctx) { return 0; }\n"),
                            options);
   EXPECT_TRUE(result.ok) << result.error << "\n" << result.diagnostics_text;
   EXPECT_FALSE(result.object.empty());
+}
+
+TEST(IsolatedCompile, TheCompileWorkerExecutableRefusesToRunWithoutItsArgument) {
+  IsolationOptions options;
+  options.worker_executable = VIGIL_COMPILE_WORKER_BINARY;
+  options.worker_arguments = {};
+  BpfCompileResult result = compile_bpf_isolated(request_for("int x;\n"), options);
+  EXPECT_FALSE(result.ok);
+  EXPECT_THAT(result.error, StartsWith("BPF compiler worker failed with exit status 2\n"
+                                       "worker stderr:\nvigil-compile-worker: vigil's BPF "
+                                       "compiler, started by vigil for each compile"));
+  EXPECT_THAT(result.error, HasSubstr("not a command to run by hand"));
+}
+
+TEST(IsolatedCompile, TheDefaultWorkerOfATestBinaryIsItself) {
+  // tests/compile_worker_main.cpp: act_as_own_compile_worker.
+  WorkerLookup worker = default_compile_worker();
+  EXPECT_EQ(worker.executable, "/proc/self/exe");
+  EXPECT_EQ(worker.error, "");
 }
 
 }  // namespace
