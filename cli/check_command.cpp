@@ -5,9 +5,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/version.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/frontend.h"
+#include "compiler/version.h"
 
 namespace vigil::cli {
 namespace {

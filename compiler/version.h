@@ -1,3 +1,4 @@
+// The product version, reported by every command and in alerts and status.
 #pragma once
 #include <string_view>
 namespace vigil {
