@@ -25,6 +25,7 @@ Command register_docs(CLI::App& app);
 Command register_compile(CLI::App& app);
 Command register_explain(CLI::App& app);
 Command register_verify(CLI::App& app);
-Command register_compile_worker(CLI::App& app);  // hidden: BPF compile worker
+Command register_run(CLI::App& app);
+Command register_status(CLI::App& app);
 
 }  // namespace vigil::cli

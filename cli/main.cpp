@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "cli/version.h"
+#include "compiler/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"vigil — policy-as-code runtime security for Linux", "vigil"};
@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
       vigil::cli::register_check(app),   vigil::cli::register_fmt(app),
       vigil::cli::register_test(app),    vigil::cli::register_docs(app),
       vigil::cli::register_compile(app), vigil::cli::register_explain(app),
-      vigil::cli::register_verify(app),  vigil::cli::register_compile_worker(app),
+      vigil::cli::register_verify(app),  vigil::cli::register_run(app),
+      vigil::cli::register_status(app),
   };
 
   try {

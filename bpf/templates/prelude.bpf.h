@@ -62,7 +62,7 @@ const volatile __u64 vigil_generation = 0;
 // ---- Maps ------------------------------------------------------------------------
 
 #ifndef VIGIL_RINGBUF_BYTES
-#define VIGIL_RINGBUF_BYTES (8u << 20)
+#define VIGIL_RINGBUF_BYTES (16u << 20)
 #endif
 #ifndef VIGIL_PROC_CACHE_ENTRIES
 #define VIGIL_PROC_CACHE_ENTRIES 16384
@@ -139,8 +139,8 @@ struct vigil_work {
   char buf[VIGIL_PATH_END + 1 + VIGIL_NAME_MASK + 1];
   __u32 pos;     // first byte of the path built so far
   __u32 status;  // VIGIL_PATH_*
-  struct dentry *dentry;
-  struct mount *mnt;
+  struct dentry* dentry;
+  struct mount* mnt;
   struct vigil_proc_entry entry;  // built here, then stored in the cache
   // argv walk.
   char chunk[VIGIL_ARG_CHUNK];
@@ -151,7 +151,7 @@ struct vigil_work {
   __u32 in_arg;     // 1: arg_ptr is inside an argument already started
   __u32 arg_done;   // 1: nothing more is wanted from argv
   // Ancestors walk.
-  struct task_struct *ancestor;
+  struct task_struct* ancestor;
 };
 
 struct {
@@ -165,26 +165,26 @@ struct {
 
 #define VIGIL_TRUNCATE(ev, field) ((ev)->truncated |= 1ull << (field))
 
-static __always_inline struct vigil_work *vigil_work(void) {
+static __always_inline struct vigil_work* vigil_work(void) {
   __u32 zero = 0;
   return bpf_map_lookup_elem(&vigil_work_area, &zero);
 }
 
-static __always_inline struct vigil_record *vigil_record(void) {
+static __always_inline struct vigil_record* vigil_record(void) {
   __u32 zero = 0;
   return bpf_map_lookup_elem(&vigil_scratch, &zero);
 }
 
 static __always_inline void vigil_count(__u32 slot) {
-  __u64 *counter = bpf_map_lookup_elem(&vigil_stats, &slot);
+  __u64* counter = bpf_map_lookup_elem(&vigil_stats, &slot);
   if (counter) *counter += 1;  // per-CPU: no other writer
 }
 
 // A user-memory string into a record field of `capacity` bytes. Sets the
 // field's truncated bit when the string did not fit, and also when it could
 // not be read (a fault: the value is unknown, not empty). NULL gives "".
-static __always_inline void vigil_read_user_string(struct vigil_event *ev, char *dst,
-                                                   __u32 capacity, const char *src, __u32 field) {
+static __always_inline void vigil_read_user_string(struct vigil_event* ev, char* dst,
+                                                   __u32 capacity, const char* src, __u32 field) {
   dst[0] = 0;
   if (!src) return;
   long n = bpf_probe_read_user_str(dst, capacity, src);
@@ -202,19 +202,19 @@ static __always_inline void vigil_read_user_string(struct vigil_event *ev, char 
 
 // One step of the walk: prepend a component, or cross to the parent mount,
 // or stop at the root of the mount namespace (or of an internal mount).
-static long vigil_path_step(__u64 index, void *unused) {
-  struct vigil_work *w = vigil_work();
+static long vigil_path_step(__u64 index, void* unused) {
+  struct vigil_work* w = vigil_work();
   if (!w) return 1;
-  struct dentry *dentry = w->dentry;
-  struct mount *mnt = w->mnt;
+  struct dentry* dentry = w->dentry;
+  struct mount* mnt = w->mnt;
   if (!dentry || !mnt) {
     w->status |= VIGIL_PATH_DONE;
     return 1;
   }
-  struct dentry *mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
-  struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+  struct dentry* mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+  struct dentry* parent = BPF_CORE_READ(dentry, d_parent);
   if (dentry == mnt_root) {
-    struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+    struct mount* up = BPF_CORE_READ(mnt, mnt_parent);
     if (!up || up == mnt) {
       w->status |= VIGIL_PATH_DONE;
       return 1;
@@ -228,7 +228,7 @@ static long vigil_path_step(__u64 index, void *unused) {
   // with its own name as its only component ("/memfd:name"), and stop.
   int last = dentry == parent || !parent;
   __u32 len = BPF_CORE_READ(dentry, d_name.len);
-  const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+  const unsigned char* name = BPF_CORE_READ(dentry, d_name.name);
   if (len > VIGIL_NAME_MASK) len = VIGIL_NAME_MASK;
   __u32 pos = w->pos;
   if (pos > VIGIL_PATH_END || pos < len + 1) {
@@ -251,14 +251,14 @@ static long vigil_path_step(__u64 index, void *unused) {
 // the path as seen from the root of the mount namespace it is in. Returns 1
 // if it did not fit (dst then holds its first capacity - 1 bytes, or, past
 // VIGIL_PATH_END bytes, only the tail that was built).
-static __noinline int vigil_path(struct vigil_work *w, struct dentry *dentry,
-                                 struct vfsmount *vfsmnt, char *dst, __u32 capacity) {
+static __noinline int vigil_path(struct vigil_work* w, struct dentry* dentry,
+                                 struct vfsmount* vfsmnt, char* dst, __u32 capacity) {
   w->buf[VIGIL_PATH_END] = 0;
   w->pos = VIGIL_PATH_END;
   w->status = 0;
   w->dentry = dentry;
   w->mnt =
-      vfsmnt ? (struct mount *)((char *)vfsmnt - bpf_core_field_offset(struct mount, mnt)) : NULL;
+      vfsmnt ? (struct mount*)((char*)vfsmnt - bpf_core_field_offset(struct mount, mnt)) : NULL;
   bpf_loop(VIGIL_PATH_DEPTH, vigil_path_step, NULL, 0);
   __u32 pos = w->pos;
   int truncated = !(w->status & VIGIL_PATH_DONE) || (w->status & VIGIL_PATH_OVERFLOW);
@@ -271,12 +271,12 @@ static __noinline int vigil_path(struct vigil_work *w, struct dentry *dentry,
   return truncated;
 }
 
-static __always_inline int vigil_file_path(struct vigil_work *w, struct file *file, char *dst,
+static __always_inline int vigil_file_path(struct vigil_work* w, struct file* file, char* dst,
                                            __u32 capacity) {
   dst[0] = 0;
   if (!file) return 0;
-  struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
-  struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+  struct dentry* dentry = BPF_CORE_READ(file, f_path.dentry);
+  struct vfsmount* vfsmnt = BPF_CORE_READ(file, f_path.mnt);
   if (!dentry) return 0;
   return vigil_path(w, dentry, vfsmnt, dst, capacity);
 }
@@ -284,10 +284,10 @@ static __always_inline int vigil_file_path(struct vigil_work *w, struct file *fi
 // ---- Executables and the process cache -------------------------------------------
 
 // Walks the executable of `task` into the work area's entry and caches it.
-static __always_inline struct vigil_proc_entry *vigil_exe_refresh(struct vigil_work *w,
-                                                                  struct task_struct *task) {
+static __always_inline struct vigil_proc_entry* vigil_exe_refresh(struct vigil_work* w,
+                                                                  struct task_struct* task) {
   __u32 tgid = BPF_CORE_READ(task, tgid);
-  struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+  struct file* exe = BPF_CORE_READ(task, mm, exe_file);
   w->entry.start_time = BPF_CORE_READ(task, group_leader, start_time);
   w->entry.flags = 0;
   w->entry.exe[0] = 0;
@@ -299,13 +299,13 @@ static __always_inline struct vigil_proc_entry *vigil_exe_refresh(struct vigil_w
 }
 
 // The executable path of `task` into dst (VIGIL_EXE_BYTES); 1 if truncated.
-static __noinline int vigil_task_exe(struct task_struct *task, char *dst) {
+static __noinline int vigil_task_exe(struct task_struct* task, char* dst) {
   dst[0] = 0;
   if (!task) return 0;
   __u32 tgid = BPF_CORE_READ(task, tgid);
-  struct vigil_proc_entry *entry = bpf_map_lookup_elem(&vigil_proc_cache, &tgid);
+  struct vigil_proc_entry* entry = bpf_map_lookup_elem(&vigil_proc_cache, &tgid);
   if (!entry || entry->start_time != BPF_CORE_READ(task, group_leader, start_time)) {
-    struct vigil_work *w = vigil_work();
+    struct vigil_work* w = vigil_work();
     if (!w) return 0;
     entry = vigil_exe_refresh(w, task);
   }
@@ -323,17 +323,17 @@ static __noinline int vigil_task_exe(struct task_struct *task, char *dst) {
 
 // One step: read up to VIGIL_ARG_CHUNK bytes of the current argument (a whole
 // short one, or the next piece of a long one) and hand them to args/cmdline.
-static long vigil_args_step(__u64 index, void *unused) {
-  struct vigil_work *w = vigil_work();
-  struct vigil_record *r = vigil_record();
+static long vigil_args_step(__u64 index, void* unused) {
+  struct vigil_work* w = vigil_work();
+  struct vigil_record* r = vigil_record();
   if (!w || !r) return 1;
-  struct vigil_event *ev = &r->event;
+  struct vigil_event* ev = &r->event;
   __u64 p = w->arg_ptr, end = w->arg_end;
   if (p >= end) {
     w->arg_done = 1;
     return 1;
   }
-  long n = bpf_probe_read_user_str(w->chunk, VIGIL_ARG_CHUNK, (const void *)p);
+  long n = bpf_probe_read_user_str(w->chunk, VIGIL_ARG_CHUNK, (const void*)p);
   if (n <= 0) {  // a fault: what is missing is unknown
 #ifdef VIGIL_NEED_PROCESS_ARGS
     VIGIL_TRUNCATE(ev, VIGIL_FIELD_PROCESS_ARGS);
@@ -412,8 +412,8 @@ static long vigil_args_step(__u64 index, void *unused) {
   return 0;
 }
 
-static __always_inline void vigil_fill_args(struct vigil_event *ev, struct task_struct *task) {
-  struct vigil_work *w = vigil_work();
+static __always_inline void vigil_fill_args(struct vigil_event* ev, struct task_struct* task) {
+  struct vigil_work* w = vigil_work();
   if (!w) return;
   w->arg_ptr = BPF_CORE_READ(task, mm, arg_start);
   w->arg_end = BPF_CORE_READ(task, mm, arg_end);
@@ -443,14 +443,14 @@ static __always_inline void vigil_fill_args(struct vigil_event *ev, struct task_
 
 // Step i records ancestor i (0: the parent) and moves up; step
 // VIGIL_ANCESTORS_MAX only checks whether the chain goes on.
-static long vigil_ancestor_step(__u64 index, void *unused) {
-  struct vigil_work *w = vigil_work();
-  struct vigil_record *r = vigil_record();
+static long vigil_ancestor_step(__u64 index, void* unused) {
+  struct vigil_work* w = vigil_work();
+  struct vigil_record* r = vigil_record();
   if (!w || !r) return 1;
-  struct vigil_event *ev = &r->event;
-  struct task_struct *task = w->ancestor;
+  struct vigil_event* ev = &r->event;
+  struct task_struct* task = w->ancestor;
   // real_parent is the thread that forked; the ancestor is its process.
-  struct task_struct *parent = BPF_CORE_READ(task, real_parent, group_leader);
+  struct task_struct* parent = BPF_CORE_READ(task, real_parent, group_leader);
   if (!parent || parent == task || BPF_CORE_READ(parent, pid) == 0) return 1;
   if (index >= VIGIL_ANCESTORS_MAX) {
 #ifdef VIGIL_NEED_PROCESS_ANCESTORS_COMM
@@ -479,14 +479,14 @@ static long vigil_ancestor_step(__u64 index, void *unused) {
 
 // ---- Process context --------------------------------------------------------------
 
-static __noinline void vigil_fill_process(struct vigil_event *ev, struct task_struct *task) {
+static __noinline void vigil_fill_process(struct vigil_event* ev, struct task_struct* task) {
   // The parent process: real_parent is the thread that forked us, whose comm
   // may be a thread name; its group leader names the process.
-  struct task_struct *parent = BPF_CORE_READ(task, real_parent, group_leader);
+  struct task_struct* parent = BPF_CORE_READ(task, real_parent, group_leader);
   ev->process_pid = BPF_CORE_READ(task, pid);
   ev->process_tgid = BPF_CORE_READ(task, tgid);
   ev->process_ppid = BPF_CORE_READ(parent, tgid);
-  const struct cred *cred = BPF_CORE_READ(task, cred);
+  const struct cred* cred = BPF_CORE_READ(task, cred);
   ev->process_uid = BPF_CORE_READ(cred, uid.val);
   ev->process_euid = BPF_CORE_READ(cred, euid.val);
   ev->process_gid = BPF_CORE_READ(cred, gid.val);
@@ -496,9 +496,9 @@ static __noinline void vigil_fill_process(struct vigil_event *ev, struct task_st
   if (vigil_task_exe(task, ev->process_exe)) VIGIL_TRUNCATE(ev, VIGIL_FIELD_PROCESS_EXE);
 
   ev->process_tty[0] = 0;
-  struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+  struct tty_struct* tty = BPF_CORE_READ(task, signal, tty);
   if (tty) {
-    char *name = ev->process_tty;
+    char* name = ev->process_tty;
     long n = bpf_core_read_str(name, sizeof(ev->process_tty), &tty->name);
     // devpts calls its ttys "pts<N>"; they are known as "pts/<N>" (ps, who,
     // /dev/pts/<N>), which is how process.tty spells them.
@@ -513,7 +513,7 @@ static __noinline void vigil_fill_process(struct vigil_event *ev, struct task_st
     if (n == sizeof(ev->process_tty)) {  // full: truncated unless it ended there
       __u32 copied = sizeof(ev->process_tty) - 1 - (skipped ? 4 : 0);
       char next = 0;
-      bpf_probe_read_kernel(&next, 1, (const char *)&tty->name + skipped + copied);
+      bpf_probe_read_kernel(&next, 1, (const char*)&tty->name + skipped + copied);
       if (next) VIGIL_TRUNCATE(ev, VIGIL_FIELD_PROCESS_TTY);
     }
   }
@@ -536,7 +536,7 @@ static __noinline void vigil_fill_process(struct vigil_event *ev, struct task_st
   ev->process_ancestors_exe_count = 0;
 #if defined(VIGIL_NEED_PROCESS_ANCESTORS_COMM) || defined(VIGIL_NEED_PROCESS_ANCESTORS_EXE)
   {
-    struct vigil_work *w = vigil_work();
+    struct vigil_work* w = vigil_work();
     if (w) {
       w->ancestor = task;
       bpf_loop(VIGIL_ANCESTORS_MAX + 1, vigil_ancestor_step, NULL, 0);
@@ -550,8 +550,8 @@ static __noinline void vigil_fill_process(struct vigil_event *ev, struct task_st
 // The scratch record for an event of `kind` of the current task, header and
 // verdict reset and process context filled; NULL if the map is unavailable.
 // The hook then fills the event's own fields.
-static __noinline struct vigil_record *vigil_begin(__u32 kind) {
-  struct vigil_record *r = vigil_record();
+static __noinline struct vigil_record* vigil_begin(__u32 kind) {
+  struct vigil_record* r = vigil_record();
   if (!r) return NULL;
   r->magic = VIGIL_RECORD_MAGIC;
   r->rule_words = VIGIL_RULE_WORDS;
@@ -560,17 +560,17 @@ static __noinline struct vigil_record *vigil_begin(__u32 kind) {
     r->verdict.matched[i] = 0;
     r->verdict.pending[i] = 0;
   }
-  struct vigil_event *ev = &r->event;
+  struct vigil_event* ev = &r->event;
   ev->kind = kind;
   ev->flags = 0;
   ev->time_ns = bpf_ktime_get_ns();
   ev->truncated = 0;
-  vigil_fill_process(ev, (struct task_struct *)bpf_get_current_task());
+  vigil_fill_process(ev, (struct task_struct*)bpf_get_current_task());
   return r;
 }
 
 // Counts the event, and sends the record if a rule matched or needs user space.
-static __noinline void vigil_submit(struct vigil_record *r) {
+static __noinline void vigil_submit(struct vigil_record* r) {
   __u32 kind = r->event.kind;
   if (kind < VIGIL_EV_COUNT) vigil_count(kind);
   __u64 any = 0;

@@ -1,0 +1,67 @@
+// From ring-buffer records to alerts: find the record's policy generation,
+// decode the event, fill the user-space fields, complete the rules the kernel
+// left pending with the reference evaluator, and build an alert per rule
+// that matched, with its process context. Single-threaded: the agent's main
+// loop calls handle() from its ring-buffer callback.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "runtime/agent_status.h"
+#include "runtime/alert.h"
+#include "runtime/clock_mapping.h"
+#include "runtime/policy_generation.h"
+#include "runtime/process_table.h"
+
+namespace vigil::runtime {
+
+class RecordPipeline {
+ public:
+  using Emit = std::function<void(const Alert&)>;
+
+  struct Options {
+    std::string host;
+    // Report kill/deny rules as would_kill/would_deny (enforcement is not
+    // done by this pipeline; the kernel acts, user space reports).
+    bool audit = true;
+    // Generations kept decodable after they were replaced: records of an
+    // old generation can still be in the ring buffer after a swap.
+    size_t retired_generations_kept = 4;
+  };
+
+  RecordPipeline(Options options, ProcessTable& processes, const ClockMapping& clock, Emit emit);
+
+  // A new generation whose records may arrive from now on.
+  void add_generation(std::shared_ptr<const PolicyGeneration> generation);
+
+  // Handles one record; false if it was malformed (counted, not fatal).
+  bool handle(std::span<const uint8_t> record);
+
+  uint64_t records() const { return records_; }
+  uint64_t malformed() const { return malformed_; }
+  uint64_t alerts() const { return alerts_; }
+  const std::string& last_error() const { return last_error_; }
+  std::vector<RuleCounters> rule_counters() const;
+
+ private:
+  const PolicyGeneration* find_generation(uint64_t id) const;
+
+  Options options_;
+  ProcessTable& processes_;
+  const ClockMapping& clock_;
+  Emit emit_;
+  std::deque<std::shared_ptr<const PolicyGeneration>> generations_;  // newest last
+  uint64_t records_ = 0;
+  uint64_t malformed_ = 0;
+  uint64_t alerts_ = 0;
+  std::string last_error_;
+  std::map<std::string, RuleCounters> per_rule_;
+};
+
+}  // namespace vigil::runtime
