@@ -22,7 +22,8 @@ namespace vigil::testing {
 class AgentProcess {
  public:
   // `arguments` follow `vigil run`; --output and the status socket are added.
-  AgentProcess(const std::filesystem::path& work_dir, std::vector<std::string> arguments)
+  AgentProcess(const std::filesystem::path& work_dir, std::vector<std::string> arguments,
+               std::vector<std::pair<std::string, std::string>> environment = {})
       : alerts_path_(work_dir / "alerts.jsonl"),
         log_path_(work_dir / "agent.log"),
         socket_path_(work_dir / "vigil.sock") {
@@ -34,6 +35,7 @@ class AgentProcess {
     argv.push_back(socket_path_.string());
     pid_ = fork();
     if (pid_ == 0) {
+      for (const auto& [name, value] : environment) setenv(name.c_str(), value.c_str(), 1);
       FILE* log = std::freopen(log_path_.c_str(), "w", stderr);
       (void)log;
       std::vector<char*> raw;
@@ -124,6 +126,21 @@ class AgentProcess {
     return false;
   }
 
+  // Runs `vigil status --json` against this agent; null if it fails.
+  nlohmann::json status() const {
+    std::string command =
+        std::string(VIGIL_BINARY) + " status --json --socket " + socket_path_.string();
+    FILE* pipe = popen(command.c_str(), "r");
+    if (!pipe) return nullptr;
+    std::string text;
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) text.append(buffer, n);
+    if (pclose(pipe) != 0) return nullptr;
+    return nlohmann::json::parse(text, nullptr, false);
+  }
+
+  const std::filesystem::path& alerts_path() const { return alerts_path_; }
   pid_t pid() const { return pid_; }
   const std::filesystem::path& socket_path() const { return socket_path_; }
 

@@ -22,7 +22,11 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+#ifdef VIGIL_RELOAD_EVENTS_PER_SECOND
+constexpr int kEventsPerSecond = VIGIL_RELOAD_EVENTS_PER_SECOND;  // sanitizer build
+#else
 constexpr int kEventsPerSecond = 50'000;
+#endif
 constexpr int kSwaps = 20;
 
 void write_atomically(const fs::path& path, const std::string& text) {
@@ -44,7 +48,7 @@ std::string policy_variant(int i, const std::string& base) {
   const char* severities[] = {"low", "medium", "high"};
   return "rule reload_under_load {\n  on file.open\n  when " + form + "\n  severity " +
          severities[i % 3] + "\n  output \"variant " + std::to_string(i) +
-         " saw %file.path\"\n}\n\nrule reload_never_" + std::to_string(i) +
+         " saw {file.path}\"\n}\n\nrule reload_never_" + std::to_string(i) +
          " {\n  on file.open\n  when file.path == \"/nonexistent/" + std::to_string(i) + "\"\n}\n";
 }
 
@@ -82,6 +86,9 @@ TEST(AgentReload, UnderLoadEveryEventIsReportedExactlyOnce) {
 
   testing::AgentProcess agent(work, {"--policies", (work / "policies").string()});
   ASSERT_TRUE(agent.wait_for_log(" live:", 1)) << agent.log();
+  if (kEventsPerSecond < 50'000)
+    std::cout << "NOTE: sanitizer build: the generator runs at " << kEventsPerSecond
+              << " events/s, not 50,000 (the normal build checks that rate)\n";
 
   int stop[2], report[2];
   ASSERT_EQ(pipe(stop), 0);
