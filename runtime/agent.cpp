@@ -480,7 +480,13 @@ void Agent::shutdown() {
   shut_down_ = true;
   if (reload_thread_.joinable()) reload_thread_.join();
   // Detach first: from here no program runs; then drain what they wrote.
-  for (auto& [section, hook] : hooks_) hook->detach();
+  // Empty the slots ourselves rather than leave it to the kernel's deferred
+  // clearing of a closed program array (seen to linger for minutes).
+  for (auto& [section, hook] : hooks_) {
+    hook->detach();
+    std::string ignored;
+    hook->clear_target(&ignored);
+  }
   if (ring_) {
     drain_ring_completely();
     ring_buffer__free(ring_);

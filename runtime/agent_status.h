@@ -27,7 +27,7 @@ struct ReloadResult {
   std::string trigger;         // "start", "SIGHUP", "policy change", "bundle change"
   std::string error;           // !ok: what failed (file:line:col or the rule at fault)
   int64_t finished_unix_ns = 0;
-  uint64_t duration_us = 0;    // from trigger to live (or to failure)
+  uint64_t duration_us = 0;    // from the reload starting (after the debounce) to live or failure
 };
 
 struct AgentStatus {

@@ -56,6 +56,7 @@ std::string policy_variant(int i, const std::string& base) {
 // writes the number of opens to `report`.
 [[noreturn]] void generate(const std::string& base, int rate, int stop, int report) {
   prctl(PR_SET_NAME, "vigil-loadgen");
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // a test that dies takes its generator along
   uint64_t sent = 0;
   auto start = Clock::now();
   for (;;) {
@@ -95,8 +96,20 @@ TEST(AgentReload, UnderLoadEveryEventIsReportedExactlyOnce) {
   ASSERT_EQ(pipe(report), 0);
   pid_t generator = fork();
   ASSERT_GE(generator, 0);
-  if (generator == 0) generate(base, kEventsPerSecond, stop[0], report[1]);
+  if (generator == 0) {
+    close(stop[1]);  // the parent's end: its exit makes stop[0] readable
+    generate(base, kEventsPerSecond, stop[0], report[1]);
+  }
   close(report[1]);
+  close(stop[0]);
+  // However the test ends, the generator stops.
+  struct StopGenerator {
+    pid_t pid;
+    ~StopGenerator() {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } stop_generator{generator};
 
   int live = 1;
   for (int swap = 1; swap <= kSwaps; ++swap) {
@@ -114,7 +127,6 @@ TEST(AgentReload, UnderLoadEveryEventIsReportedExactlyOnce) {
   ASSERT_EQ(write(stop[1], "x", 1), 1);
   char buffer[64] = "";
   ASSERT_GT(read(report[0], buffer, sizeof buffer - 1), 0);
-  waitpid(generator, nullptr, 0);
   uint64_t sent = 0;
   double seconds = 0;
   ASSERT_EQ(std::sscanf(buffer, "%lu %lf", &sent, &seconds), 2);
