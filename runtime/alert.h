@@ -37,8 +37,8 @@ struct ProcessContext {
   std::string cmdline;
   std::string tty;  // "pts/3"; empty without a controlling terminal
   uint64_t cgroup_id = 0;
-  std::string container_id;  // empty on the host
-  int64_t start_time_unix_ns = 0;  // process start, wall clock
+  std::string container_id;             // empty on the host
+  int64_t start_time_unix_ns = 0;       // process start, wall clock
   std::vector<AncestorInfo> ancestors;  // parent first, at most 8
 };
 

@@ -64,8 +64,8 @@ bool is_program_array(uint32_t id) {
   if (fd < 0) return false;
   bpf_map_info info{};
   uint32_t size = sizeof info;
-  bool result = bpf_obj_get_info_by_fd(fd, &info, &size) == 0 &&
-                info.type == BPF_MAP_TYPE_PROG_ARRAY;
+  bool result =
+      bpf_obj_get_info_by_fd(fd, &info, &size) == 0 && info.type == BPF_MAP_TYPE_PROG_ARRAY;
   close(fd);
   return result;
 }
