@@ -113,3 +113,33 @@ TEST(AgentBundle, RunsReloadsAndSurvivesABrokenBundleWithoutACompiler) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// With --no-watch, a policy change does nothing until SIGHUP asks for it.
+TEST(AgentSignals, SighupReloadsAPolicyDirectoryThatIsNotWatched) {
+  ASSERT_EQ(geteuid(), 0u) << "the agent loads BPF programs: run this test as root";
+  fs::path work = fs::temp_directory_path() / ("vigil-sighup-" + std::to_string(getpid()));
+  fs::remove_all(work);
+  fs::create_directories(work / "policies");
+  write_policy(work / "policies" / "p.vigil", (work / "a").string());
+  testing::AgentProcess agent(work, {"--policies", (work / "policies").string(), "--no-watch"});
+  ASSERT_TRUE(agent.wait_for_log("generation 1 live")) << agent.log();
+
+  write_policy(work / "policies" / "p.vigil", (work / "b").string());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(agent.count_in_log("reloading"), 0u) << "--no-watch reloaded on a file change";
+  agent.signal(SIGHUP);
+  ASSERT_TRUE(agent.wait_for_log("generation 2 live")) << agent.log();
+  EXPECT_NE(agent.log().find("reloading (SIGHUP)"), std::string::npos) << agent.log();
+  open_file(work / "b");
+  std::vector<json> alerts = alerts_for(agent, work / "b", 1);
+  ASSERT_EQ(alerts.size(), 1u) << agent.log();
+  EXPECT_EQ(alerts[0]["generation"], 2);
+  EXPECT_EQ(agent.stop(), 0) << agent.log();
+  fs::remove_all(work);
+}
+
+}  // namespace
+}  // namespace vigil
