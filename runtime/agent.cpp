@@ -121,6 +121,9 @@ bool Agent::start(std::string* error) {
   if (!tracefs) return false;
   tracefs_ = *tracefs;
   if (!ensure_bpffs(error)) return false;
+  // Container ids read cgroup v2 paths; without it they come from /proc only.
+  std::string cgroup_error;
+  if (!ensure_cgroup2(&cgroup_error)) log("no cgroup v2: " + cgroup_error);
 
   clock_ = std::make_unique<ClockMapping>();
   processes_ = std::make_unique<ProcessTable>(ProcessTableOptions{}, *clock_);

@@ -7,6 +7,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/cgroup_paths.h"
 
 namespace vigil::runtime {
 namespace {
@@ -56,6 +60,37 @@ bool ensure_bpffs(std::string* error) {
     return false;
   }
   return true;
+}
+
+std::optional<std::string> ensure_cgroup2(std::string* error) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::stringstream mountinfo;
+  mountinfo << in.rdbuf();
+  if (std::optional<Cgroup2Mount> found = find_cgroup2_mount(mountinfo.str()))
+    return found->mount_point;
+  constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
+  struct stat status{};
+  if (::stat(kCgroupRoot, &status) != 0 || !S_ISDIR(status.st_mode)) {
+    *error = std::string("cannot mount cgroup2: ") + kCgroupRoot +
+             " does not exist (is sysfs mounted on /sys?)";
+    return std::nullopt;
+  }
+  // cgroup v1 hierarchies (a tmpfs of controllers) on /sys/fs/cgroup: add
+  // the v2 tree beside them rather than hide them.
+  std::string target = kCgroupRoot;
+  if (is_mounted(kCgroupRoot, TMPFS_MAGIC)) {
+    target += "/unified";
+    if (::mkdir(target.c_str(), 0755) != 0 && errno != EEXIST) {
+      *error = "cannot mount cgroup2: mkdir " + target + ": " + std::strerror(errno);
+      return std::nullopt;
+    }
+  }
+  if (::mount("cgroup2", target.c_str(), "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
+      0) {
+    *error = mount_error("cgroup2", target.c_str(), errno);
+    return std::nullopt;
+  }
+  return target;
 }
 
 }  // namespace vigil::runtime

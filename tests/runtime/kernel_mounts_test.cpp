@@ -1,4 +1,4 @@
-// tracefs and bpffs: found where mounted, mounted where not. The "not" case
+// tracefs, bpffs and cgroup2: found where mounted, mounted where not. The "not" case
 // runs in a child process with a private mount namespace, so the machine's
 // own mounts are untouched.
 #include "runtime/kernel_mounts.h"
@@ -32,6 +32,9 @@ TEST_F(KernelMounts, FindsOrMountsTracefs) {
   EXPECT_EQ(stat((*tracefs + "/events/syscalls/sys_enter_openat").c_str(), &status), 0) << *tracefs;
   EXPECT_TRUE(ensure_bpffs(&error)) << error;
   EXPECT_TRUE(is_mounted(kBpffsPath, BPF_FS_MAGIC));
+  std::optional<std::string> cgroup2 = ensure_cgroup2(&error);
+  ASSERT_TRUE(cgroup2.has_value()) << error;
+  EXPECT_TRUE(is_mounted(*cgroup2, CGROUP2_SUPER_MAGIC)) << *cgroup2;
 }
 
 // Unmounts every file system stacked on `path` (in this namespace only).
@@ -62,6 +65,16 @@ std::string mount_from_scratch() {
   // Found, not mounted twice, the second time.
   std::optional<std::string> again = ensure_tracefs(&error);
   if (!again || *again != kTracefsPath) return "second ensure_tracefs: " + error;
+  // cgroup2: whichever mount the host has is taken away, then comes back.
+  std::optional<std::string> host_cgroup2 = ensure_cgroup2(&error);
+  if (!host_cgroup2) return "ensure_cgroup2 on the host's mounts: " + error;
+  unmount_all(host_cgroup2->c_str());
+  if (is_mounted(*host_cgroup2, CGROUP2_SUPER_MAGIC)) return "cgroup2 still mounted";
+  std::optional<std::string> cgroup2 = ensure_cgroup2(&error);
+  if (!cgroup2) return "ensure_cgroup2: " + error;
+  if (!is_mounted(*cgroup2, CGROUP2_SUPER_MAGIC)) return "cgroup2 not mounted at " + *cgroup2;
+  std::optional<std::string> cgroup2_again = ensure_cgroup2(&error);
+  if (!cgroup2_again || *cgroup2_again != *cgroup2) return "second ensure_cgroup2: " + error;
   return "";
 }
 
