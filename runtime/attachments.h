@@ -1,7 +1,8 @@
-// Attaching the loaded programs of a bundle to their hooks, and detaching
-// them all when the attachments go out of scope. Programs that need no
-// attaching (matchers reached by tail call, test harness programs) and
-// programs left out at load (missing hook) are skipped.
+// Attaching the loaded programs of a bundle directly to their hooks, and
+// detaching them all when the attachments go out of scope: for tests and
+// one-shot tools. (The agent attaches dispatchers instead and puts the
+// programs in their slots: hook_dispatcher.h.) Programs with no attach point
+// (test harness programs) and programs left out at load are skipped.
 #pragma once
 
 #include <bpf/libbpf.h>
