@@ -11,6 +11,7 @@
 
 #include "runtime/alert_json.h"
 #include "runtime/json_writer.h"
+#include "runtime/utf8.h"
 
 namespace vigil::runtime {
 
@@ -228,33 +229,11 @@ void append_hex_byte(std::string& out, unsigned char byte) {
 // lead byte) and its code point; 0 if it is not one (stray continuation,
 // overlong form, surrogate, beyond U+10FFFF, truncated).
 size_t utf8_sequence(std::string_view text, size_t i, char32_t& code_point) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  const unsigned char lead = byte(0);
-  size_t length = 0;
-  unsigned char low = 0x80, high = 0xbf;  // the second byte's range
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2;
-    code_point = lead & 0x1f;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3;
-    code_point = lead & 0x0f;
-    if (lead == 0xe0) low = 0xa0;
-    if (lead == 0xed) high = 0x9f;
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4;
-    code_point = lead & 0x07;
-    if (lead == 0xf0) low = 0x90;
-    if (lead == 0xf4) high = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (size_t k = 1; k < length; ++k) {
-    const unsigned char next = byte(k);
-    if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xbf)) return 0;
-    code_point = (code_point << 6) | (next & 0x3f);
-  }
-  return length;
+  const Utf8Sequence sequence =
+      decode_utf8(reinterpret_cast<const unsigned char*>(text.data()) + i, text.size() - i);
+  if (!sequence.valid) return 0;
+  code_point = sequence.code_point;
+  return sequence.length;
 }
 
 // Code points a terminal acts on rather than shows: C1 controls (U+009B is

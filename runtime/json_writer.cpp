@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "runtime/utf8.h"
+
 namespace vigil::runtime {
 
 namespace {
@@ -71,39 +73,9 @@ constexpr uint32_t kReplacementCharacter = 0xfffd;
 // then reads as the start of what follows: nlohmann's error_handler_t::replace.
 // At most 6 bytes out per byte taken.
 char* write_non_ascii(char* out, const unsigned char* text, size_t size, size_t& length) {
-  const unsigned char lead = text[0];
-  uint32_t code_point = 0;
-  unsigned char low = 0x80, high = 0xbf;  // the second byte's range
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2;
-    code_point = lead & 0x1f;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3;
-    code_point = lead & 0x0f;
-    if (lead == 0xe0) low = 0xa0;   // overlong below
-    if (lead == 0xed) high = 0x9f;  // surrogates above
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4;
-    code_point = lead & 0x07;
-    if (lead == 0xf0) low = 0x90;   // overlong below
-    if (lead == 0xf4) high = 0x8f;  // past U+10FFFF above
-  } else {
-    length = 1;  // a byte no sequence starts with
-    return write_u_escape(out, kReplacementCharacter);
-  }
-  for (size_t k = 1; k < length; ++k) {
-    if (k == size) {  // cut off by the end of the string
-      length = size;
-      return write_u_escape(out, kReplacementCharacter);
-    }
-    const unsigned char next = text[k];
-    if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xbf)) {
-      length = k;
-      return write_u_escape(out, kReplacementCharacter);
-    }
-    code_point = (code_point << 6) | (next & 0x3f);
-  }
-  return write_code_point(out, code_point);
+  const Utf8Sequence sequence = decode_utf8(text, size);
+  length = sequence.length;
+  return write_code_point(out, sequence.valid ? sequence.code_point : kReplacementCharacter);
 }
 
 }  // namespace
