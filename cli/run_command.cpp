@@ -23,6 +23,7 @@ struct RunOptions {
   std::vector<std::string> outputs;
   std::string format;
   bool audit = false;
+  uint32_t kill_limit = 10;
   std::string status_socket = "/run/vigil/vigil.sock";
   std::string metrics_file;
   bool watch = true;
@@ -54,7 +55,8 @@ int run_agent(const RunOptions& options) {
   }
   runtime::AgentOptions agent;
   agent.version = std::string(kVersion);
-  agent.audit = true;  // enforcement is not implemented yet: kill/deny rules report would_*
+  agent.audit = options.audit;
+  agent.kill_limit = options.kill_limit;
   agent.status_socket = options.status_socket;
   agent.metrics_file = options.metrics_file;
   if (!options.bundle.empty()) {
@@ -129,7 +131,13 @@ Command register_run(CLI::App& app) {
   command->add_option("--format", options->format,
                       "Alert format: text, json or ocsf (default: text on a terminal, else json)");
   command->add_flag("--audit", options->audit,
-                    "Report kill/deny rules as would_kill/would_deny (currently always so)");
+                    "Act on nothing: kill/deny rules report would_kill/would_deny");
+  command
+      ->add_option("--kill-limit", options->kill_limit,
+                   "Distinct executables one kill rule may kill per minute before it is "
+                   "switched to audit (0: no limit)")
+      ->check(CLI::Range(0, 64))
+      ->type_name("N");
   command->add_option("--status-socket", options->status_socket,
                       "Unix socket for `vigil status` (empty: none)");
   command->add_option("--metrics-file", options->metrics_file,

@@ -129,15 +129,16 @@ bool Agent::start(std::string* error) {
   processes_ = std::make_unique<ProcessTable>(ProcessTableOptions{}, *clock_);
   processes_->seed_from_proc();
   pipeline_ = std::make_unique<RecordPipeline>(
-      RecordPipeline::Options{.host = host_, .audit = options_.audit}, *processes_, *clock_,
-      [this](const Alert& alert) { emit(alert); });
+      RecordPipeline::Options{
+          .host = host_, .audit = options_.audit, .kill_limit = options_.kill_limit},
+      *processes_, *clock_, [this](const Alert& alert) { emit(alert); });
 
   SteadyClock::time_point begin = SteadyClock::now();
   std::optional<codegen::Bundle> bundle = options_.build_bundle(error);
   if (!bundle) return false;
   uint64_t id = next_generation_++;
   std::unique_ptr<PolicyGeneration> generation =
-      PolicyGeneration::load(id, std::move(*bundle), shared_, tracefs_, error);
+      PolicyGeneration::load(id, std::move(*bundle), shared_, tracefs_, enforcement(), error);
   if (!generation) return false;
   if (!shared_.adopt_from(generation->loader().object(), error)) return false;
   if (!install(std::move(generation), error)) {
@@ -185,6 +186,12 @@ bool Agent::start(std::string* error) {
 
 // Puts a loaded generation in the hook slots: atomic per hook, and all or
 // nothing for the set (a failure restores the previous programs).
+EnforcementSettings Agent::enforcement() const {
+  return {.enforce = !options_.audit,
+          .agent_tgid = static_cast<uint32_t>(getpid()),
+          .kill_limit = options_.kill_limit};
+}
+
 bool Agent::install(std::shared_ptr<PolicyGeneration> generation, std::string* error) {
   // 1. Every hook the generation needs exists (new ones not attached yet).
   std::vector<std::string> created;
@@ -271,7 +278,7 @@ void Agent::start_reload(const std::string& trigger) {
     std::optional<codegen::Bundle> bundle = options_.build_bundle(&error);
     if (bundle) {
       std::unique_ptr<PolicyGeneration> generation =
-          PolicyGeneration::load(id, std::move(*bundle), shared_, tracefs_, &error);
+          PolicyGeneration::load(id, std::move(*bundle), shared_, tracefs_, enforcement(), &error);
       result->generation = std::move(generation);
     }
     result->error = error;

@@ -61,7 +61,11 @@ struct AgentOptions {
   std::function<std::optional<codegen::Bundle>(std::string* error)> build_bundle;
   std::vector<std::string> watch_paths;  // reload when these change (inotify)
   std::vector<AgentOutput> outputs;
-  bool audit = true;
+  // Kill/deny rules in enforce mode act unless this is set (docs/enforcement.md).
+  bool audit = false;
+  // Distinct executables one kill rule may kill per minute before the kernel
+  // switches it to audit (at most 64; 0: no limit).
+  uint32_t kill_limit = 10;
   std::string status_socket;  // empty: no status socket
   std::string metrics_file;   // empty: none (Prometheus textfile)
   std::chrono::milliseconds debounce{250};
@@ -92,6 +96,7 @@ class Agent {
   struct PendingReload;
 
   bool install(std::shared_ptr<PolicyGeneration> generation, std::string* error);
+  EnforcementSettings enforcement() const;
   void start_reload(const std::string& trigger);
   void finish_reload();
   static int on_record(void* context, void* data, size_t size);

@@ -62,6 +62,9 @@ struct Alert {
   Severity severity = Severity::Medium;
   std::vector<std::string> tags;  // e.g. "attack.T1059.004"
   ActionTaken action = ActionTaken::Alert;
+  // Why a kill/deny rule only reported (would_kill/would_deny): "audit mode",
+  // "pid 1 is never killed", ...; empty when the action was taken.
+  std::string action_reason;
   std::string output;  // the rendered `output` template (agent alerts: the message)
 
   // Rule alerts: the event (its kind and every field it carries) and who

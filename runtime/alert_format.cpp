@@ -375,6 +375,7 @@ AlertJson alert_rule_json(const Alert& alert) {
   json["severity"] = severity_name(alert.severity);
   json["tags"] = alert.tags;
   json["action"] = action_taken_name(alert.action);
+  if (!alert.action_reason.empty()) json["action_reason"] = alert.action_reason;
   return json;
 }
 
@@ -425,6 +426,10 @@ std::string format_alert_json(const Alert& alert) {
   json.end_array();
   json.key("action");
   json.string(action_taken_name(alert.action));
+  if (!alert.action_reason.empty()) {
+    json.key("action_reason");
+    json.string(alert.action_reason);
+  }
   json.key("output");
   json.string(alert.output);
   if (alert.event) {
@@ -451,6 +456,10 @@ std::string format_alert_text(const Alert& alert, bool color) {
   if (alert.action != ActionTaken::Alert) {
     out += '[';
     out += action_taken_name(alert.action);
+    if (!alert.action_reason.empty()) {
+      out += ": ";
+      append_terminal_safe(out, alert.action_reason);
+    }
     out += "] ";
   }
   if (color) out += kBold;

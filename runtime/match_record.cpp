@@ -14,6 +14,14 @@ bool MatchRecord::pending_bit(uint32_t bit) const {
   return bit / 64 < pending.size() && ((pending[bit / 64] >> (bit % 64)) & 1);
 }
 
+bool MatchRecord::acted_bit(uint32_t bit) const {
+  return bit / 64 < acted.size() && ((acted[bit / 64] >> (bit % 64)) & 1);
+}
+
+size_t record_event_offset(uint32_t rule_words) {
+  return 24 + 24 * size_t{rule_words};
+}
+
 std::optional<RecordHeader> parse_record_header(std::span<const uint8_t> bytes,
                                                 std::string* error) {
   if (bytes.size() < 16) {
@@ -34,7 +42,7 @@ std::optional<RecordHeader> parse_record_header(std::span<const uint8_t> bytes,
 
 std::optional<MatchRecord> parse_match_record(std::span<const uint8_t> bytes, uint32_t rule_words,
                                               std::string* error) {
-  const size_t header = 16 + 16 * size_t{rule_words};
+  const size_t header = record_event_offset(rule_words);
   const codegen::EventLayout& layout = codegen::EventLayout::get();
   // The kernel may leave out the on-demand tail of the event (captured_size).
   const size_t minimum = header + layout.captured_size({});
@@ -55,12 +63,18 @@ std::optional<MatchRecord> parse_match_record(std::span<const uint8_t> bytes, ui
     *error = "record with an unknown event kind";
     return std::nullopt;
   }
-  MatchRecord record{0, std::vector<uint64_t>(rule_words), std::vector<uint64_t>(rule_words),
-                     std::move(*event)};
+  const size_t bitmap = 8 * size_t{rule_words};
+  MatchRecord record{.generation = 0,
+                     .matched = std::vector<uint64_t>(rule_words),
+                     .pending = std::vector<uint64_t>(rule_words),
+                     .acted = std::vector<uint64_t>(rule_words),
+                     .withheld = 0,
+                     .event = std::move(*event)};
   std::memcpy(&record.generation, bytes.data() + 8, 8);
-  std::memcpy(record.matched.data(), bytes.data() + 16, 8 * size_t{rule_words});
-  std::memcpy(record.pending.data(), bytes.data() + 16 + 8 * size_t{rule_words},
-              8 * size_t{rule_words});
+  std::memcpy(record.matched.data(), bytes.data() + 16, bitmap);
+  std::memcpy(record.pending.data(), bytes.data() + 16 + bitmap, bitmap);
+  std::memcpy(record.acted.data(), bytes.data() + 16 + 2 * bitmap, bitmap);
+  std::memcpy(&record.withheld, bytes.data() + 16 + 3 * bitmap, 4);
   return record;
 }
 

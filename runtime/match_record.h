@@ -1,6 +1,6 @@
 // A record from the kernel's ring buffer (struct vigil_record in
 // bpf/templates/prelude.bpf.h): which rules of the event's kind matched, which
-// need user-space completion, and the event itself.
+// need user-space completion, what the kernel enforced, and the event itself.
 #pragma once
 
 #include <cstdint>
@@ -15,16 +15,34 @@ namespace vigil::runtime {
 
 inline constexpr uint32_t kRecordMagic = 0x5649474c;  // "VIGL"
 
+// Why a matched enforce-mode rule did not act (VIGIL_WITHHELD_* in
+// bpf/templates/enforce.bpf.h).
+enum WithheldReason : uint32_t {
+  kWithheldAudit = 1,
+  kWithheldInit = 2,
+  kWithheldAgent = 4,
+  kWithheldKernelThread = 8,
+  kWithheldBlastRadius = 16,
+  kWithheldBlastTripped = 32,
+  kWithheldSignalFailed = 64,
+};
+
 struct MatchRecord {
   uint64_t generation = 0;  // the policy generation whose programs wrote it
   // Bits of the event kind's rules (codegen::ProgramInfo::rules maps a bit to a rule).
   std::vector<uint64_t> matched;
   std::vector<uint64_t> pending;
+  std::vector<uint64_t> acted;  // kill sent (or, for deny hooks, the call refused)
+  uint32_t withheld = 0;        // WithheldReason bits
   Event event;
 
   bool matched_bit(uint32_t bit) const;
   bool pending_bit(uint32_t bit) const;
+  bool acted_bit(uint32_t bit) const;
 };
+
+// Where the event starts in a record with `rule_words`-word bitmaps.
+size_t record_event_offset(uint32_t rule_words);
 
 // The header of a record, read before its generation's rule table is known.
 struct RecordHeader {

@@ -1,47 +1,12 @@
 #include "runtime/policy_generation.h"
 
-#include <bpf/btf.h>
-
-#include <cstring>
 #include <vector>
 
 #include "compiler/diagnostic_render.h"
+#include "runtime/rodata_constants.h"
 
 namespace vigil::runtime {
 namespace {
-
-// Sets the `.rodata` constant `vigil_generation` (bpf/templates/prelude.bpf.h)
-// of an opened, not yet loaded, object.
-bool set_generation_constant(bpf_object* object, uint64_t generation, std::string* error) {
-  const btf* types = bpf_object__btf(object);
-  bpf_map* rodata = nullptr;
-  bpf_map* map;
-  bpf_object__for_each_map(map, object) {
-    std::string_view name = bpf_map__name(map);
-    if (name.ends_with(".rodata")) rodata = map;
-  }
-  int section = types ? btf__find_by_name_kind(types, ".rodata", BTF_KIND_DATASEC) : -1;
-  size_t size = 0;
-  const auto* initial =
-      rodata ? static_cast<const uint8_t*>(bpf_map__initial_value(rodata, &size)) : nullptr;
-  if (section < 0 || initial == nullptr) {
-    *error = "the bundle has no vigil_generation constant (built by another vigil?)";
-    return false;
-  }
-  const btf_type* datasec = btf__type_by_id(types, section);
-  const btf_var_secinfo* vars = btf_var_secinfos(datasec);
-  for (unsigned i = 0; i < btf_vlen(datasec); ++i) {
-    const btf_type* var = btf__type_by_id(types, vars[i].type);
-    if (std::strcmp(btf__name_by_offset(types, var->name_off), "vigil_generation") != 0) continue;
-    if (vars[i].size != sizeof generation || vars[i].offset + sizeof generation > size) break;
-    std::vector<uint8_t> data(initial, initial + size);
-    std::memcpy(data.data() + vars[i].offset, &generation, sizeof generation);
-    if (bpf_map__set_initial_value(rodata, data.data(), data.size()) != 0) break;
-    return true;
-  }
-  *error = "the bundle has no vigil_generation constant (built by another vigil?)";
-  return false;
-}
 
 // One line naming what the verifier refused: the rule and its file:line when
 // the failing instruction lies in a rule's code.
@@ -71,6 +36,7 @@ std::string describe_rejection(const codegen::Bundle& bundle, const BundleLoader
 std::unique_ptr<PolicyGeneration> PolicyGeneration::load(uint64_t id, codegen::Bundle bundle,
                                                          const SharedMaps& shared,
                                                          const std::string& tracefs,
+                                                         const EnforcementSettings& enforcement,
                                                          std::string* error) {
   std::unique_ptr<PolicyGeneration> generation(new PolicyGeneration());
   generation->id_ = id;
@@ -112,7 +78,13 @@ std::unique_ptr<PolicyGeneration> PolicyGeneration::load(uint64_t id, codegen::B
   generation->loader_ = BundleLoader::open(b, options, error);
   if (!generation->loader_) return nullptr;
   bpf_object* object = generation->loader_->object();
-  if (!set_generation_constant(object, id, error) || !shared.reuse_in(object, error))
+  const RodataValue constants[] = {
+      {"vigil_generation", id},
+      {"vigil_enforce", enforcement.enforce ? 1u : 0u},
+      {"vigil_agent_tgid", enforcement.agent_tgid},
+      {"vigil_blast_limit", enforcement.kill_limit},
+  };
+  if (!set_rodata_constants(object, constants, error) || !shared.reuse_in(object, error))
     return nullptr;
   std::string load_error;
   if (!generation->loader_->load(&load_error)) {

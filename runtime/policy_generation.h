@@ -31,6 +31,14 @@ struct GenerationRule {
   const ir::Rule* rule = nullptr;  // the analysed rule (evaluator, output)
 };
 
+// How the kernel may act (bpf/templates/enforce.bpf.h), baked into each
+// generation's `.rodata` at load.
+struct EnforcementSettings {
+  bool enforce = false;     // false: every kill/deny rule only reports (--audit)
+  uint32_t agent_tgid = 0;  // never killed
+  uint32_t kill_limit = 0;  // distinct executables per kill rule per minute; 0: unlimited
+};
+
 class PolicyGeneration {
  public:
   // Re-analyses the bundle's policy sources (the rule tables must describe
@@ -40,7 +48,9 @@ class PolicyGeneration {
   // any failure; then nothing of it remains in the kernel.
   static std::unique_ptr<PolicyGeneration> load(uint64_t id, codegen::Bundle bundle,
                                                 const SharedMaps& shared,
-                                                const std::string& tracefs, std::string* error);
+                                                const std::string& tracefs,
+                                                const EnforcementSettings& enforcement,
+                                                std::string* error);
 
   uint64_t id() const { return id_; }
   const codegen::Bundle& bundle() const { return bundle_; }

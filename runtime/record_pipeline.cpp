@@ -1,21 +1,10 @@
 #include "runtime/record_pipeline.h"
 
 #include "compiler/evaluator.h"
+#include "runtime/action_outcome.h"
 #include "runtime/match_record.h"
 
 namespace vigil::runtime {
-namespace {
-
-ActionTaken reported_action(Action action, bool audit) {
-  switch (action) {
-    case Action::Kill: return audit ? ActionTaken::WouldKill : ActionTaken::Killed;
-    case Action::Deny: return audit ? ActionTaken::WouldDeny : ActionTaken::Denied;
-    case Action::Alert: break;
-  }
-  return ActionTaken::Alert;
-}
-
-}  // namespace
 
 RecordPipeline::RecordPipeline(Options options, ProcessTable& processes, const ClockMapping& clock,
                                Emit emit)
@@ -76,16 +65,40 @@ bool RecordPipeline::handle(std::span<const uint8_t> bytes) {
     alert.rule_line = rule.info->line;
     alert.severity = rule.rule->severity;
     alert.tags = rule.rule->tags;
-    alert.action = reported_action(rule.rule->action, options_.audit);
+    ActionOutcome outcome =
+        action_outcome(*rule.rule, record->acted_bit(bit), record->withheld, options_.audit);
+    alert.action = outcome.taken;
+    alert.action_reason = std::move(outcome.reason);
     alert.output = render_output(*rule.rule, event);
     alert.event = event;
     alert.process = *context;
     ++counters.alerts;
     ++alerts_;
     emit_(alert);
+    if ((record->withheld & kWithheldBlastTripped) && rule.rule->action == Action::Kill &&
+        !record->acted_bit(bit))
+      emit_kill_limit_alert(alert);
   }
   processes_.observe(event);
   return true;
+}
+
+// The kernel switched a kill rule to audit: that is worth its own alert, a
+// critical one, since the rule is no longer protecting anything.
+void RecordPipeline::emit_kill_limit_alert(const Alert& trigger) {
+  Alert alert;
+  alert.origin = AlertOrigin::Agent;
+  alert.time_unix_ns = trigger.time_unix_ns;
+  alert.host = options_.host;
+  alert.generation = trigger.generation;
+  alert.rule = "vigil.kill_limit_reached";
+  alert.severity = Severity::Critical;
+  alert.output = "rule " + trigger.rule + " would have killed more than " +
+                 std::to_string(options_.kill_limit) +
+                 " distinct executables within a minute; it now only reports (would_kill) "
+                 "until the agent restarts";
+  ++alerts_;
+  emit_(alert);
 }
 
 std::vector<RuleCounters> RecordPipeline::rule_counters() const {

@@ -27,9 +27,11 @@ class RecordPipeline {
 
   struct Options {
     std::string host;
-    // Report kill/deny rules as would_kill/would_deny (enforcement is not
-    // done by this pipeline; the kernel acts, user space reports).
-    bool audit = true;
+    // The agent runs with --audit: the kernel acts on nothing (it says so in
+    // each record too); used to word why a kill/deny was only reported.
+    bool audit = false;
+    // Distinct executables a kill rule may kill per minute (for the message).
+    uint32_t kill_limit = 0;
     // Generations kept decodable after they were replaced: records of an
     // old generation can still be in the ring buffer after a swap.
     size_t retired_generations_kept = 4;
@@ -51,6 +53,7 @@ class RecordPipeline {
 
  private:
   const PolicyGeneration* find_generation(uint64_t id) const;
+  void emit_kill_limit_alert(const Alert& trigger);
 
   Options options_;
   ProcessTable& processes_;

@@ -33,19 +33,30 @@ struct vigil_verdict {
   __u64 pending[VIGIL_RULE_WORDS];
 };
 
+// What the kernel did about the matched rules (enforce.bpf.h): `acted` has
+// the bits of the kill rules whose kill was sent; `withheld` says why a
+// matched enforce-mode rule did not act (VIGIL_WITHHELD_*).
+struct vigil_enforcement {
+  __u64 acted[VIGIL_RULE_WORDS];
+  __u32 withheld;
+  __u32 signalled;  // SIGKILL sent for this event
+};
+
 // What goes to user space. The event starts at VIGIL_RECORD_EVENT_OFFSET:
-// 16 bytes of header, then the two bitmaps. `generation` tells the agent
-// which policy generation's rule table decodes the bitmaps: during a hot
-// reload records of two generations share the ring buffer.
+// 16 bytes of header, the two verdict bitmaps, then the enforcement.
+// `generation` tells the agent which policy generation's rule table decodes
+// the bitmaps: during a hot reload records of two generations share the ring
+// buffer.
 struct vigil_record {
   __u32 magic;
   __u32 rule_words;
   __u64 generation;
   struct vigil_verdict verdict;
+  struct vigil_enforcement enforcement;
   struct vigil_event event;
 };
 
-#define VIGIL_RECORD_EVENT_OFFSET (16 + 16 * VIGIL_RULE_WORDS)
+#define VIGIL_RECORD_EVENT_OFFSET (24 + 24 * VIGIL_RULE_WORDS)
 
 // Bytes of the event sent to user space: the generator leaves out the tail of
 // on-demand fields (cmdline, args, ancestors, ...) no rule of it reads.
@@ -87,10 +98,12 @@ struct {
 //                           enum vigil_event_kind
 //   VIGIL_STAT_SUBMITTED    records written to vigil_events (a rule bit set)
 //   VIGIL_STAT_DROPPED      records lost because vigil_events was full
+//   VIGIL_STAT_KILLED       processes killed by a kill rule (enforce.bpf.h)
 enum {
   VIGIL_STAT_SUBMITTED = VIGIL_EV_COUNT,
   VIGIL_STAT_DROPPED = VIGIL_EV_COUNT + 1,
-  VIGIL_STAT_COUNT = VIGIL_EV_COUNT + 2,
+  VIGIL_STAT_KILLED = VIGIL_EV_COUNT + 2,
+  VIGIL_STAT_COUNT = VIGIL_EV_COUNT + 3,
 };
 
 struct {
@@ -559,7 +572,10 @@ static __noinline struct vigil_record* vigil_begin(__u32 kind) {
   for (int i = 0; i < VIGIL_RULE_WORDS; i++) {
     r->verdict.matched[i] = 0;
     r->verdict.pending[i] = 0;
+    r->enforcement.acted[i] = 0;
   }
+  r->enforcement.withheld = 0;
+  r->enforcement.signalled = 0;
   struct vigil_event* ev = &r->event;
   ev->kind = kind;
   ev->flags = 0;

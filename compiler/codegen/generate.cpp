@@ -11,6 +11,7 @@
 #include "compiler/codegen/c_text.h"
 #include "compiler/codegen/event_layout.h"
 #include "compiler/codegen/plan.h"
+#include "compiler/codegen/rule_hash.h"
 #include "compiler/codegen/string_automaton.h"
 
 namespace vigil::codegen {
@@ -135,6 +136,7 @@ class Generator {
 
   GeneratedSource run() {
     GeneratedSource out;
+    check_enforcement(out.errors);
     build_automata(out.errors);
     build_value_gates();
     emit(out);
@@ -380,8 +382,12 @@ class Generator {
                        EventLayout::get().captured_size(needed)));
     c.line("#include \"vigil/prelude.bpf.h\"");
     c.line("#include \"vigil/automaton.bpf.h\"");
+    c.line("#include \"vigil/enforce.bpf.h\"");
     emit_value_gate_maps(c);
-    for (const EventPlan& event : plan_.events) emit_matcher(c, event);
+    for (const EventPlan& event : plan_.events) {
+      emit_matcher(c, event);
+      emit_enforcement(c, event);
+    }
     c.line("");
     if (options_.harness) {
       c.line("#include \"vigil/harness.bpf.h\"");
@@ -544,6 +550,46 @@ class Generator {
                          c_uint64(complete_mask[i])));
       c.line(fmt::format("  verdict->matched[{0}] = rules[{0}] & {1};", i,
                          c_uint64(complete_mask[i])));
+    }
+    c.line("}");
+  }
+
+  // ---- Enforcement -------------------------------------------------------------------
+
+  // The kernel acts only on what it decides alone: a kill rule in enforce
+  // mode that needs user space (`matches`, user.name, ...) cannot act before
+  // the syscall returns, so it is an error, not a silent alert.
+  void check_enforcement(std::vector<std::string>& errors) const {
+    for (const EventPlan& event : plan_.events)
+      for (const PlannedRule& rule : event.rules) {
+        const ir::Rule& source = *rule.rule;
+        if (source.action == Action::Alert || source.mode == ir::Mode::Audit) continue;
+        if (rule.kernel_complete || rule.never_matches) continue;
+        errors.push_back(fmt::format(
+            "rule {} ({}): action {} must be decided in the kernel, but on {} it needs user "
+            "space (`matches`, user.name or process.container_id); use `mode audit`, or "
+            "test kernel fields only",
+            source.name, location(source, options_.sources), action_name(source.action),
+            event_info(event.kind).name));
+      }
+  }
+
+  // vigil_enforce_<kind>(r): after the matcher, the kill of each matched kill
+  // rule in enforce mode (bpf/templates/enforce.bpf.h). Empty when the event
+  // has none; the hooks call it either way.
+  void emit_enforcement(CText& c, const EventPlan& event) {
+    const std::string kind = c_identifier(event_info(event.kind).name);
+    c.line(fmt::format("static __always_inline void vigil_enforce_{}(struct vigil_record *r) {{",
+                       kind));
+    c.line("  (void)r;");
+    for (const PlannedRule& rule : event.rules) {
+      const ir::Rule& source = *rule.rule;
+      if (rule.never_matches || !rule.kernel_complete) continue;
+      if (source.mode != ir::Mode::Enforce || source.action != Action::Kill) continue;
+      c.line(fmt::format("  if (r->verdict.matched[{}] & {})  // {}", rule.bit / 64,
+                         c_uint64(uint64_t{1} << (rule.bit % 64)), c_comment_text(source.name)));
+      c.line(fmt::format("    vigil_kill(r, {}, {});", rule.bit,
+                         c_uint64(rule_name_hash(source.name))));
     }
     c.line("}");
   }

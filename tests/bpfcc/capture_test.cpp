@@ -52,9 +52,9 @@ namespace {
 using codegen::EventLayout;
 
 constexpr int kRuleWords = 2;
-// struct vigil_record: magic, rule_words, reserved (16 bytes), the verdict's
-// two bitmaps, then the event.
-constexpr std::size_t kEventOffset = 16 + 16 * kRuleWords;
+// struct vigil_record: magic, rule_words, generation (16 bytes), the verdict's
+// two bitmaps, the enforcement (a bitmap and 8 bytes), then the event.
+constexpr std::size_t kEventOffset = 24 + 24 * kRuleWords;
 constexpr std::uint32_t kRecordMagic = 0x5649474c;
 // vigil_stats: events seen per kind, then submitted, then dropped.
 constexpr std::uint32_t kStatSubmitted = kEventKindCount;
@@ -98,7 +98,8 @@ std::string capture_source(const ProgramShape& shape) {
   for (EventKind kind : kinds)
     c << "static __always_inline void vigil_match_" << codegen::c_identifier(event_info(kind).name)
       << "(struct vigil_event *ev, struct vigil_verdict *verdict) { vigil_test_match(ev, verdict); "
-         "}\n";
+         "}\nstatic __always_inline void vigil_enforce_"
+      << codegen::c_identifier(event_info(kind).name) << "(struct vigil_record *r) { (void)r; }\n";
   if (shape.harness) {
     c << "#include \"vigil/harness.bpf.h\"\n";
     for (EventKind kind : kinds)

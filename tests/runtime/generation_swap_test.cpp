@@ -80,7 +80,7 @@ class GenerationSwap : public ::testing::Test {
     if (!compiled.bundle) return nullptr;
     std::string error;
     auto generation =
-        PolicyGeneration::load(id, std::move(*compiled.bundle), shared_, tracefs_, &error);
+        PolicyGeneration::load(id, std::move(*compiled.bundle), shared_, tracefs_, {}, &error);
     EXPECT_TRUE(generation) << error;
     return generation;
   }
@@ -177,14 +177,14 @@ TEST_F(GenerationSwap, ABrokenBundleIsRefusedWithAnErrorAndLoadsNothing) {
 
   codegen::Bundle not_an_object = *compiled.bundle;
   not_an_object.object.assign(64, 0);
-  EXPECT_FALSE(PolicyGeneration::load(2, std::move(not_an_object), shared_, tracefs_, &error));
+  EXPECT_FALSE(PolicyGeneration::load(2, std::move(not_an_object), shared_, tracefs_, {}, &error));
   EXPECT_FALSE(error.empty());
 
   // Sources that no longer analyse: the error points at the file and line.
   codegen::Bundle tampered = *compiled.bundle;
   tampered.sources[0].text = "rule swap_open {\n  on file.open\n  when file.nope == 1\n}\n";
   error.clear();
-  EXPECT_FALSE(PolicyGeneration::load(3, std::move(tampered), shared_, tracefs_, &error));
+  EXPECT_FALSE(PolicyGeneration::load(3, std::move(tampered), shared_, tracefs_, {}, &error));
   EXPECT_NE(error.find("swap.vigil:3:"), std::string::npos) << error;
   EXPECT_EQ(programs_named("vigil_file_open").size(), loaded_before);
 }

@@ -1,0 +1,42 @@
+#include "runtime/action_outcome.h"
+
+#include "runtime/match_record.h"
+
+namespace vigil::runtime {
+namespace {
+
+// The guards in the order the kernel checks them: the first that holds is why.
+std::string withheld_reason(uint32_t withheld) {
+  if (withheld & kWithheldAudit) return "agent in audit mode (--audit)";
+  if (withheld & kWithheldInit) return "pid 1 is never killed";
+  if (withheld & kWithheldAgent) return "the agent never kills itself";
+  if (withheld & kWithheldKernelThread) return "kernel threads are never killed";
+  if (withheld & kWithheldBlastTripped)
+    return "kill limit reached: this rule now only reports (until the agent restarts)";
+  if (withheld & kWithheldBlastRadius) return "kill limit reached earlier: rule in audit";
+  if (withheld & kWithheldSignalFailed) return "the kernel refused to send the signal";
+  return "";
+}
+
+}  // namespace
+
+ActionOutcome action_outcome(const ir::Rule& rule, bool acted, uint32_t withheld,
+                             bool agent_audit) {
+  if (rule.action == Action::Alert) return {};
+  const bool kill = rule.action == Action::Kill;
+  if (acted) return {kill ? ActionTaken::Killed : ActionTaken::Denied, ""};
+  ActionOutcome outcome{kill ? ActionTaken::WouldKill : ActionTaken::WouldDeny, ""};
+  if (rule.mode == ir::Mode::Audit)
+    outcome.reason = "rule in audit mode";
+  else if (agent_audit)
+    outcome.reason = "agent in audit mode (--audit)";
+  else if (std::string reason = withheld_reason(withheld); !reason.empty())
+    outcome.reason = reason;
+  else if (!kill)
+    outcome.reason = "no enforcement hook for this event on this kernel";
+  else
+    outcome.reason = "not enforced by the kernel";
+  return outcome;
+}
+
+}  // namespace vigil::runtime
