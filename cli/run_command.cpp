@@ -24,6 +24,7 @@ struct RunOptions {
   std::string format;
   bool audit = false;
   uint32_t kill_limit = 10;
+  std::string deny_cgroup;
   std::string status_socket = "/run/vigil/vigil.sock";
   std::string metrics_file;
   bool watch = true;
@@ -57,6 +58,7 @@ int run_agent(const RunOptions& options) {
   agent.version = std::string(kVersion);
   agent.audit = options.audit;
   agent.kill_limit = options.kill_limit;
+  agent.deny_cgroup = options.deny_cgroup;
   agent.status_socket = options.status_socket;
   agent.metrics_file = options.metrics_file;
   if (!options.bundle.empty()) {
@@ -138,6 +140,11 @@ Command register_run(CLI::App& app) {
                    "switched to audit (0: no limit)")
       ->check(CLI::Range(0, 64))
       ->type_name("N");
+  command
+      ->add_option("--deny-cgroup", options->deny_cgroup,
+                   "The cgroup v2 directory whose processes `action deny` on net.connect/net.bind "
+                   "covers (default: the cgroup v2 root, every process)")
+      ->type_name("DIR");
   command->add_option("--status-socket", options->status_socket,
                       "Unix socket for `vigil status` (empty: none)");
   command->add_option("--metrics-file", options->metrics_file,

@@ -15,15 +15,26 @@ std::string withheld_reason(uint32_t withheld) {
     return "kill limit reached: this rule now only reports (until the agent restarts)";
   if (withheld & kWithheldBlastRadius) return "kill limit reached earlier: rule in audit";
   if (withheld & kWithheldSignalFailed) return "the kernel refused to send the signal";
+  if (withheld & kWithheldUnhooked)
+    return "the call passed no deny hook (not an IPv4/IPv6 socket, or outside the deny cgroup)";
   return "";
 }
 
 }  // namespace
 
+bool deny_needs_lsm(const ir::Rule& rule) {
+  for (const EventInfo& event : all_events())
+    if ((rule.events & event_bit(event.kind)) && event.deny == DenyMechanism::Lsm) return true;
+  return false;
+}
+
 ActionOutcome action_outcome(const ir::Rule& rule, bool acted, uint32_t withheld,
                              bool agent_audit) {
   if (rule.action == Action::Alert) return {};
-  const bool kill = rule.action == Action::Kill;
+  // `fallback kill`: a deny that needs BPF LSM, which vigil does not use yet,
+  // is enforced by killing (docs/enforcement.md).
+  const bool kill = rule.action == Action::Kill ||
+                    (rule.action == Action::Deny && rule.fallback_kill && deny_needs_lsm(rule));
   if (acted) return {kill ? ActionTaken::Killed : ActionTaken::Denied, ""};
   ActionOutcome outcome{kill ? ActionTaken::WouldKill : ActionTaken::WouldDeny, ""};
   if (rule.mode == ir::Mode::Audit)

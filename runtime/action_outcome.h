@@ -16,6 +16,9 @@ struct ActionOutcome {
   std::string reason;  // empty when the action was taken (or is a plain alert)
 };
 
+// Whether some event of a deny rule would need BPF LSM to refuse the call.
+bool deny_needs_lsm(const ir::Rule& rule);
+
 // `acted`: the kernel set the rule's acted bit; `withheld`: the record's
 // WithheldReason bits; `agent_audit`: the agent runs with --audit.
 ActionOutcome action_outcome(const ir::Rule& rule, bool acted, uint32_t withheld, bool agent_audit);

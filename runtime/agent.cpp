@@ -1,6 +1,8 @@
 #include "runtime/agent.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -123,7 +125,9 @@ bool Agent::start(std::string* error) {
   if (!ensure_bpffs(error)) return false;
   // Container ids read cgroup v2 paths; without it they come from /proc only.
   std::string cgroup_error;
-  if (!ensure_cgroup2(&cgroup_error)) log("no cgroup v2: " + cgroup_error);
+  std::optional<std::string> cgroup2 = ensure_cgroup2(&cgroup_error);
+  if (!cgroup2) log("no cgroup v2: " + cgroup_error);
+  if (options_.deny_cgroup.empty() && cgroup2) options_.deny_cgroup = *cgroup2;
 
   clock_ = std::make_unique<ClockMapping>();
   processes_ = std::make_unique<ProcessTable>(ProcessTableOptions{}, *clock_);
@@ -141,6 +145,7 @@ bool Agent::start(std::string* error) {
       PolicyGeneration::load(id, std::move(*bundle), shared_, tracefs_, enforcement(), error);
   if (!generation) return false;
   if (!shared_.adopt_from(generation->loader().object(), error)) return false;
+  if (!set_deny_cgroup(error)) return false;
   if (!install(std::move(generation), error)) {
     shutdown();
     return false;
@@ -192,13 +197,34 @@ EnforcementSettings Agent::enforcement() const {
           .kill_limit = options_.kill_limit};
 }
 
+// The deny programs' cgroup, for the tracepoints' vigil_deny_hooked().
+bool Agent::set_deny_cgroup(std::string* error) {
+  if (options_.audit || options_.deny_cgroup.empty()) return true;
+  int cgroup = open(options_.deny_cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cgroup < 0) {
+    *error = "cannot open the deny cgroup " + options_.deny_cgroup + ": " + std::strerror(errno);
+    return false;
+  }
+  uint32_t key = 0;
+  uint32_t value = static_cast<uint32_t>(cgroup);
+  int result = bpf_map_update_elem(shared_.deny_cgroup_fd(), &key, &value, BPF_ANY);
+  int code = errno;
+  close(cgroup);
+  if (result != 0) {
+    *error = "cannot set the deny cgroup " + options_.deny_cgroup + ": " + std::strerror(code);
+    return false;
+  }
+  return true;
+}
+
 bool Agent::install(std::shared_ptr<PolicyGeneration> generation, std::string* error) {
   // 1. Every hook the generation needs exists (new ones not attached yet).
   std::vector<std::string> created;
   for (const HookProgram& program : generation->hook_programs()) {
     std::string section = program.point.section();
     if (hooks_.count(section)) continue;
-    std::unique_ptr<HookDispatcher> hook = HookDispatcher::create(program.point, tracefs_, error);
+    std::unique_ptr<HookDispatcher> hook =
+        HookDispatcher::create(program.point, tracefs_, error, options_.deny_cgroup);
     if (!hook) {
       for (const std::string& name : created) hooks_.erase(name);
       return false;

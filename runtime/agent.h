@@ -66,6 +66,9 @@ struct AgentOptions {
   // Distinct executables one kill rule may kill per minute before the kernel
   // switches it to audit (at most 64; 0: no limit).
   uint32_t kill_limit = 10;
+  // The cgroup v2 directory `action deny` on net.connect/net.bind covers (its
+  // processes and every cgroup below); empty: the cgroup v2 root, so all.
+  std::string deny_cgroup;
   std::string status_socket;  // empty: no status socket
   std::string metrics_file;   // empty: none (Prometheus textfile)
   std::chrono::milliseconds debounce{250};
@@ -97,6 +100,7 @@ class Agent {
 
   bool install(std::shared_ptr<PolicyGeneration> generation, std::string* error);
   EnforcementSettings enforcement() const;
+  bool set_deny_cgroup(std::string* error);
   void start_reload(const std::string& trigger);
   void finish_reload();
   static int on_record(void* context, void* data, size_t size);

@@ -1,6 +1,7 @@
 #include "runtime/hook_dispatcher.h"
 
 #include <bpf/bpf.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
@@ -10,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace vigil::runtime {
@@ -34,16 +37,25 @@ bpf_insn instruction(uint8_t code, uint8_t dst, uint8_t src, int32_t imm) {
 }
 
 // r1 (the context) is passed on unchanged: bpf_tail_call(ctx, slot_map, 0),
-// and return 0 when the slot is empty.
-std::vector<bpf_insn> dispatcher_instructions(int slot_map_fd) {
+// and return `empty_result` when the slot is empty.
+std::vector<bpf_insn> dispatcher_instructions(int slot_map_fd, int32_t empty_result) {
   return {
       instruction(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_2, BPF_PSEUDO_MAP_FD, slot_map_fd),
       instruction(0, 0, 0, 0),  // the upper half of the 64-bit immediate
       instruction(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0),
       instruction(BPF_JMP | BPF_CALL, 0, 0, BPF_FUNC_tail_call),
-      instruction(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0),
+      instruction(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, empty_result),
       instruction(BPF_JMP | BPF_EXIT, 0, 0, 0),
   };
+}
+
+// The cgroup socket-address hooks `action deny` uses.
+std::optional<bpf_attach_type> cgroup_attach_type(std::string_view name) {
+  if (name == "connect4") return BPF_CGROUP_INET4_CONNECT;
+  if (name == "connect6") return BPF_CGROUP_INET6_CONNECT;
+  if (name == "bind4") return BPF_CGROUP_INET4_BIND;
+  if (name == "bind6") return BPF_CGROUP_INET6_BIND;
+  return std::nullopt;
 }
 
 std::optional<long> tracepoint_id(const std::string& tracefs, const HookPoint& point,
@@ -77,6 +89,8 @@ std::optional<HookPoint> HookPoint::from_section(std::string_view section) {
                        std::string(rest->substr(slash + 1))};
     }
   }
+  if (auto rest = after("cgroup/"); rest && cgroup_attach_type(*rest))
+    return HookPoint{HookKind::CgroupSockAddr, "", std::string(*rest)};
   for (std::string_view prefix : {"raw_tp/", "raw_tracepoint/"}) {
     if (auto rest = after(prefix)) {
       if (rest->find('/') != std::string_view::npos) return std::nullopt;
@@ -87,14 +101,24 @@ std::optional<HookPoint> HookPoint::from_section(std::string_view section) {
 }
 
 std::string HookPoint::section() const {
-  return kind == HookKind::Tracepoint ? "tp/" + category + "/" + name : "raw_tp/" + name;
+  switch (kind) {
+    case HookKind::Tracepoint: return "tp/" + category + "/" + name;
+    case HookKind::RawTracepoint: return "raw_tp/" + name;
+    case HookKind::CgroupSockAddr: return "cgroup/" + name;
+  }
+  return name;
 }
 
 std::unique_ptr<HookDispatcher> HookDispatcher::create(const HookPoint& point, std::string tracefs,
-                                                       std::string* error) {
+                                                       std::string* error, std::string cgroup) {
   std::unique_ptr<HookDispatcher> hook(new HookDispatcher());
   hook->point_ = point;
   hook->tracefs_ = std::move(tracefs);
+  hook->cgroup_ = std::move(cgroup);
+  if (point.kind == HookKind::CgroupSockAddr && hook->cgroup_.empty()) {
+    *error = "no cgroup v2 to attach " + point.section() + " to (action deny needs cgroup v2)";
+    return nullptr;
+  }
   if (point.kind == HookKind::Tracepoint && !tracepoint_id(hook->tracefs_, point, error))
     return nullptr;
 
@@ -104,12 +128,16 @@ std::unique_ptr<HookDispatcher> HookDispatcher::create(const HookPoint& point, s
     *error = "cannot create the program slot of " + point.section() + ": " + errno_text(errno);
     return nullptr;
   }
-  std::vector<bpf_insn> code = dispatcher_instructions(hook->slot_fd_);
-  bpf_prog_type type =
-      point.kind == HookKind::Tracepoint ? BPF_PROG_TYPE_TRACEPOINT : BPF_PROG_TYPE_RAW_TRACEPOINT;
+  // A cgroup hook with an empty slot allows the call (1); tracing hooks return 0.
+  const bool cgroup_hook = point.kind == HookKind::CgroupSockAddr;
+  std::vector<bpf_insn> code = dispatcher_instructions(hook->slot_fd_, cgroup_hook ? 1 : 0);
+  bpf_prog_type type = cgroup_hook                          ? BPF_PROG_TYPE_CGROUP_SOCK_ADDR
+                       : point.kind == HookKind::Tracepoint ? BPF_PROG_TYPE_TRACEPOINT
+                                                            : BPF_PROG_TYPE_RAW_TRACEPOINT;
   char log[4096] = "";
   bpf_prog_load_opts options{};
   options.sz = sizeof options;
+  if (cgroup_hook) options.expected_attach_type = *cgroup_attach_type(point.name);
   options.log_buf = log;
   options.log_size = sizeof log;
   options.log_level = 0;
@@ -152,6 +180,25 @@ bool HookDispatcher::clear_target(std::string* error) {
 
 bool HookDispatcher::attach(std::string* error) {
   if (attached()) return true;
+  if (point_.kind == HookKind::CgroupSockAddr) {
+    // A link: added beside the cgroup's other programs (multi-attach), never
+    // replacing them, and gone when the agent closes it or dies.
+    int cgroup_fd = open(cgroup_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0) {
+      *error = "cannot open cgroup " + cgroup_ + ": " + errno_text(errno);
+      return false;
+    }
+    link_fd_ = bpf_link_create(program_fd_, cgroup_fd, *cgroup_attach_type(point_.name), nullptr);
+    int code = errno;
+    close(cgroup_fd);
+    if (link_fd_ < 0) {
+      link_fd_ = -1;
+      *error =
+          "cannot attach " + point_.section() + " to cgroup " + cgroup_ + ": " + errno_text(code);
+      return false;
+    }
+    return true;
+  }
   if (point_.kind == HookKind::RawTracepoint) {
     link_fd_ = bpf_raw_tracepoint_open(point_.name.c_str(), program_fd_);
     if (link_fd_ < 0) {

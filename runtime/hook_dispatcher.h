@@ -1,5 +1,6 @@
 // A hook the agent owns for its whole life: one kernel attach point (a
-// tracepoint or raw tracepoint), a one-slot BPF program array, and a tiny
+// tracepoint, raw tracepoint, or a cgroup socket-address hook such as
+// cgroup/connect4 for `action deny`), a one-slot BPF program array, and a tiny
 // dispatcher program attached to the point that tail-calls whatever program
 // the slot holds. Policy generations never attach anything themselves: their
 // capture programs are put in the slots. Replacing a slot is atomic, so each
@@ -9,7 +10,8 @@
 //
 // The dispatcher is six instructions built here, not compiled: `vigil run
 // --bundle` needs no compiler. An empty slot makes the tail call fall
-// through: the hook then costs a few nanoseconds and does nothing.
+// through: the hook then costs a few nanoseconds and does nothing (a cgroup
+// hook then allows the call: no policy, no denial).
 #pragma once
 
 #include <memory>
@@ -19,25 +21,26 @@
 
 namespace vigil::runtime {
 
-enum class HookKind { Tracepoint, RawTracepoint };
+enum class HookKind { Tracepoint, RawTracepoint, CgroupSockAddr };
 
-// "tp/syscalls/sys_enter_openat", "raw_tp/sched_process_fork", ...
+// "tp/syscalls/sys_enter_openat", "raw_tp/sched_process_fork", "cgroup/connect4", ...
 struct HookPoint {
   HookKind kind = HookKind::Tracepoint;
   std::string category;  // tracepoints only: "syscalls"
-  std::string name;      // "sys_enter_openat"
+  std::string name;      // "sys_enter_openat"; cgroup hooks: connect4, connect6, bind4, bind6
 
   // nullopt for a section with no attach point ("syscall", "tp", "tp_btf/…").
   static std::optional<HookPoint> from_section(std::string_view section);
-  std::string section() const;  // the canonical spelling: "tp/…" or "raw_tp/…"
+  std::string section() const;  // the canonical spelling: "tp/…", "raw_tp/…" or "cgroup/…"
 };
 
 class HookDispatcher {
  public:
   // Creates the slot and loads the dispatcher; nothing is attached yet.
-  // `tracefs` is a tracefs mount (for tracepoint ids).
+  // `tracefs` is a tracefs mount (for tracepoint ids); `cgroup` the cgroup v2
+  // directory a cgroup hook attaches to (it covers every process below it).
   static std::unique_ptr<HookDispatcher> create(const HookPoint& point, std::string tracefs,
-                                                std::string* error);
+                                                std::string* error, std::string cgroup = "");
   ~HookDispatcher();
   HookDispatcher(const HookDispatcher&) = delete;
   HookDispatcher& operator=(const HookDispatcher&) = delete;
@@ -61,6 +64,7 @@ class HookDispatcher {
 
   HookPoint point_;
   std::string tracefs_;
+  std::string cgroup_;
   int slot_fd_ = -1;
   int program_fd_ = -1;
   int perf_fd_ = -1;  // tracepoints: the perf event the link attaches to

@@ -25,6 +25,7 @@ enum WithheldReason : uint32_t {
   kWithheldBlastRadius = 16,
   kWithheldBlastTripped = 32,
   kWithheldSignalFailed = 64,
+  kWithheldUnhooked = 128,
 };
 
 struct MatchRecord {

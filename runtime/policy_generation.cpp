@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "compiler/diagnostic_render.h"
+#include "runtime/lsm_probe.h"
 #include "runtime/rodata_constants.h"
 
 namespace vigil::runtime {
@@ -53,6 +54,22 @@ std::unique_ptr<PolicyGeneration> PolicyGeneration::load(uint64_t id, codegen::B
     return nullptr;
   }
 
+  // Deny rules the kernel cannot enforce are refused, never silently reported.
+  if (enforcement.enforce) {
+    std::optional<LsmSupport> lsm;
+    for (const codegen::RuleInfo& info : b.rules) {
+      const ir::Rule* rule = generation->policy().find(info.name);
+      if (!rule || rule->action != Action::Deny) continue;
+      if (!lsm) lsm = probe_bpf_lsm();
+      std::string problem =
+          lsm_deny_error(*rule, info.file + ":" + std::to_string(info.line), *lsm);
+      if (!problem.empty()) {
+        *error = problem;
+        return nullptr;
+      }
+    }
+  }
+
   // Rule tables: bit b of event kind k's bitmaps -> the rule.
   generation->rules_by_event_.resize(kEventKindCount);
   for (const codegen::ProgramInfo& program : b.programs) {
@@ -99,6 +116,9 @@ std::unique_ptr<PolicyGeneration> PolicyGeneration::load(uint64_t id, codegen::B
     }
     std::optional<HookPoint> point = HookPoint::from_section(load.section);
     if (!point) continue;  // not a capture program
+    // Deny programs act only when enforcing; in audit mode the tracepoints
+    // report would_deny on their own.
+    if (point->kind == HookKind::CgroupSockAddr && !enforcement.enforce) continue;
     bpf_program* program = bpf_object__find_program_by_name(object, load.name.c_str());
     int fd = program ? bpf_program__fd(program) : -1;
     if (fd < 0) continue;

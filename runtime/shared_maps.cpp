@@ -32,7 +32,8 @@ bool SharedMaps::reuse_in(bpf_object* object, std::string* error) const {
 }
 
 bool SharedMaps::adopt_from(bpf_object* object, std::string* error) {
-  std::array<int, kNames.size()> fds = {-1, -1, -1};
+  std::array<int, kNames.size()> fds;
+  fds.fill(-1);
   for (size_t i = 0; i < kNames.size(); ++i) {
     bpf_map* map = bpf_object__find_map_by_name(object, kNames[i]);
     int fd = map ? bpf_map__fd(map) : -1;

@@ -1,6 +1,8 @@
 // The maps every policy generation shares, so a hot reload changes programs
 // but not the state around them: the ring buffer the agent reads, the
-// statistics counters, and the process cache (executable paths per process).
+// statistics counters, the process cache (executable paths per process), the
+// kill limits' state and the cgroup that `action deny` covers
+// (bpf/templates/enforce.bpf.h).
 // The first generation's object creates them; later generations reuse them
 // (bpf_map__reuse_fd) before their load, which checks the definitions agree.
 #pragma once
@@ -16,8 +18,8 @@ namespace vigil::runtime {
 
 class SharedMaps {
  public:
-  static constexpr std::array<const char*, 3> kNames = {"vigil_events", "vigil_stats",
-                                                        "vigil_proc_cache"};
+  static constexpr std::array<const char*, 5> kNames = {
+      "vigil_events", "vigil_stats", "vigil_proc_cache", "vigil_blast", "vigil_deny_cgroup"};
 
   SharedMaps() = default;
   ~SharedMaps();
@@ -35,12 +37,13 @@ class SharedMaps {
 
   int ring_buffer_fd() const { return fds_[0]; }
   int stats_fd() const { return fds_[1]; }
+  int deny_cgroup_fd() const { return fds_[4]; }
 
   // vigil_stats summed over CPUs; empty if it cannot be read.
   std::vector<uint64_t> read_stats() const;
 
  private:
-  std::array<int, kNames.size()> fds_ = {-1, -1, -1};
+  std::array<int, kNames.size()> fds_ = {-1, -1, -1, -1, -1};  // kNames order
 };
 
 }  // namespace vigil::runtime

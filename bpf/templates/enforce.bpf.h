@@ -26,6 +26,7 @@ const volatile __u32 vigil_blast_limit = 0;  // distinct executables per rule pe
 #define VIGIL_WITHHELD_BLAST_RADIUS 16u   // the rule's kill limit is spent: now audit
 #define VIGIL_WITHHELD_BLAST_TRIPPED 32u  // ... and this event is the one that spent it
 #define VIGIL_WITHHELD_SIGNAL_FAILED 64u  // bpf_send_signal refused
+#define VIGIL_WITHHELD_UNHOOKED 128u      // deny: the call does not pass a deny hook
 
 // Per kill rule: the distinct executables it killed in the current window. A
 // rule that would kill more than vigil_blast_limit of them in one window is
@@ -45,6 +46,35 @@ struct {
   __type(key, __u64);  // rule name hash
   __type(value, struct vigil_blast_state);
 } vigil_blast SEC(".maps");
+
+// `action deny` on net.connect / net.bind runs in cgroup socket-address
+// programs attached to one cgroup (the root by default): slot 0 holds it, so
+// the syscall tracepoints can tell whether a call will meet a deny hook.
+struct {
+  __uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u32);
+} vigil_deny_cgroup SEC(".maps");
+
+// Whether the deny programs will see this call: an IPv4/IPv6 socket of a
+// task under the deny cgroup, with enforcement on. The tracepoint then leaves
+// the enforced deny rules to them (one alert per call, from where it was
+// refused); otherwise it reports them as would_deny.
+static __always_inline int vigil_deny_hooked(struct vigil_event *ev) {
+  if (!vigil_enforce) return 0;
+  if (ev->net_family[0] != 'i') return 0;  // "inet" / "inet6"
+  return bpf_current_task_under_cgroup(&vigil_deny_cgroup, 0) == 1;
+}
+
+// Sends a record from a deny hook. The event was counted by the tracepoint
+// that saw the same call, so it is not counted again.
+static __noinline void vigil_submit_enforced(struct vigil_record *r) {
+  if (bpf_ringbuf_output(&vigil_events, r, VIGIL_RECORD_EVENT_OFFSET + VIGIL_EVENT_SUBMIT_BYTES, 0))
+    vigil_count(VIGIL_STAT_DROPPED);
+  else
+    vigil_count(VIGIL_STAT_SUBMITTED);
+}
 
 // FNV-1a over a NUL-terminated string of at most VIGIL_EXE_BYTES bytes.
 struct vigil_hash_walk {

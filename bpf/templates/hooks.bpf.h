@@ -521,6 +521,90 @@ int vigil_net_connect_connect(struct trace_event_raw_sys_enter *ctx) {
 }
 #endif
 
+// ---- Deny: cgroup socket-address programs ----------------------------------------
+// `action deny` on net.connect / net.bind: the same matcher, run where the
+// kernel can still refuse the call. Returning 0 makes connect(2)/bind(2) fail
+// with EPERM before any packet is sent or the port is taken. The generator
+// defines VIGIL_DENY_<KIND> and vigil_deny_<kind>(r), which keeps only the
+// enforced deny rules, marks them acted and sends the record (1: refuse).
+
+#if defined(VIGIL_DENY_NET_CONNECT) || defined(VIGIL_DENY_NET_BIND)
+// `v6`: the program is a connect6/bind6 one (only those may read user_ip6).
+static __always_inline void vigil_sock_addr_event(struct vigil_event *ev, struct bpf_sock_addr *ctx,
+                                                  int bind, int v6) {
+  __u32 family = ctx->family;
+  __u32 protocol = ctx->protocol;
+  ev->net_family[0] = 0;
+  if (family == VIGIL_AF_INET)
+    __builtin_memcpy(ev->net_family, "inet", 5);
+  else if (family == VIGIL_AF_INET6)
+    __builtin_memcpy(ev->net_family, "inet6", 6);
+  if (protocol == VIGIL_IPPROTO_TCP)
+    __builtin_memcpy(ev->net_protocol, "tcp", 4);
+  else if (protocol == VIGIL_IPPROTO_UDP)
+    __builtin_memcpy(ev->net_protocol, "udp", 4);
+  else
+    __builtin_memcpy(ev->net_protocol, "other", 6);
+  vigil_ip_clear(&ev->net_saddr);
+  vigil_ip_clear(&ev->net_daddr);
+  ev->net_sport = 0;
+  ev->net_dport = 0;
+  // The address the caller asked for: the destination of a connect, the
+  // local address of a bind.
+  struct vigil_ip *ip = bind ? &ev->net_saddr : &ev->net_daddr;
+  __s64 *port = bind ? &ev->net_sport : &ev->net_dport;
+  if (!v6) {
+    vigil_ip_v4(ip, ctx->user_ip4);
+  } else {
+    struct in6_addr addr;
+    addr.in6_u.u6_addr32[0] = ctx->user_ip6[0];
+    addr.in6_u.u6_addr32[1] = ctx->user_ip6[1];
+    addr.in6_u.u6_addr32[2] = ctx->user_ip6[2];
+    addr.in6_u.u6_addr32[3] = ctx->user_ip6[3];
+    vigil_ip_v6(ip, &addr);
+  }
+  *port = bpf_ntohs((__u16)ctx->user_port);
+  // A connect also reports the socket's local address if it is bound.
+  if (!bind && ctx->sk) {
+    struct bpf_sock *sk = ctx->sk;
+    if (family == VIGIL_AF_INET && sk->src_ip4) {
+      vigil_ip_v4(&ev->net_saddr, sk->src_ip4);
+      ev->net_sport = sk->src_port;
+    } else if (family == VIGIL_AF_INET6) {
+      struct in6_addr addr;
+      addr.in6_u.u6_addr32[0] = sk->src_ip6[0];
+      addr.in6_u.u6_addr32[1] = sk->src_ip6[1];
+      addr.in6_u.u6_addr32[2] = sk->src_ip6[2];
+      addr.in6_u.u6_addr32[3] = sk->src_ip6[3];
+      if (addr.in6_u.u6_addr32[0] | addr.in6_u.u6_addr32[1] | addr.in6_u.u6_addr32[2] |
+          addr.in6_u.u6_addr32[3]) {
+        vigil_ip_v6(&ev->net_saddr, &addr);
+        ev->net_sport = sk->src_port;
+      }
+    }
+  }
+}
+
+#define VIGIL_DENY_PROGRAM(kind, event_kind, hook, bind, v6) \
+  SEC("cgroup/" #hook)                                      \
+  int vigil_deny_##hook(struct bpf_sock_addr *ctx) {        \
+    struct vigil_record *r = vigil_begin(event_kind);       \
+    if (!r) return 1;                                       \
+    vigil_sock_addr_event(&r->event, ctx, bind, v6);        \
+    vigil_match_##kind(&r->event, &r->verdict);             \
+    return vigil_deny_##kind(r) ? 0 : 1;                    \
+  }
+#endif
+
+#ifdef VIGIL_DENY_NET_CONNECT
+VIGIL_DENY_PROGRAM(net_connect, VIGIL_EV_NET_CONNECT, connect4, 0, 0)
+VIGIL_DENY_PROGRAM(net_connect, VIGIL_EV_NET_CONNECT, connect6, 0, 1)
+#endif
+#ifdef VIGIL_DENY_NET_BIND
+VIGIL_DENY_PROGRAM(net_bind, VIGIL_EV_NET_BIND, bind4, 1, 0)
+VIGIL_DENY_PROGRAM(net_bind, VIGIL_EV_NET_BIND, bind6, 1, 1)
+#endif
+
 #ifdef VIGIL_CAPTURE_NET_BIND
 SEC("tp/syscalls/sys_enter_bind")
 int vigil_net_bind_bind(struct trace_event_raw_sys_enter *ctx) {

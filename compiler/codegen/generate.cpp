@@ -380,6 +380,10 @@ class Generator {
         c.line(fmt::format("#define VIGIL_NEED_{} 1", c_identifier_upper(field.name)));
     c.line(fmt::format("#define VIGIL_EVENT_SUBMIT_BYTES {}",
                        EventLayout::get().captured_size(needed)));
+    for (const EventPlan& event : plan_.events)
+      if (!deny_bits(event).empty())
+        c.line(fmt::format("#define VIGIL_DENY_{} 1",
+                           c_identifier_upper(event_info(event.kind).name)));
     c.line("#include \"vigil/prelude.bpf.h\"");
     c.line("#include \"vigil/automaton.bpf.h\"");
     c.line("#include \"vigil/enforce.bpf.h\"");
@@ -574,18 +578,76 @@ class Generator {
       }
   }
 
-  // vigil_enforce_<kind>(r): after the matcher, the kill of each matched kill
-  // rule in enforce mode (bpf/templates/enforce.bpf.h). Empty when the event
-  // has none; the hooks call it either way.
+  static bool enforced(const PlannedRule& rule) {
+    return !rule.never_matches && rule.kernel_complete && rule.rule->mode == ir::Mode::Enforce;
+  }
+
+  // Rules the kernel kills for: `action kill`, and `action deny` with
+  // `fallback kill` on an event whose deny needs BPF LSM (not generated yet).
+  static bool kills(const PlannedRule& rule, EventKind kind) {
+    if (!enforced(rule)) return false;
+    const ir::Rule& source = *rule.rule;
+    if (source.action == Action::Kill) return true;
+    return source.action == Action::Deny && source.fallback_kill &&
+           event_info(kind).deny == DenyMechanism::Lsm;
+  }
+
+  // Bits of the enforced deny rules a cgroup socket-address hook refuses for.
+  std::vector<uint32_t> deny_bits(const EventPlan& event) const {
+    std::vector<uint32_t> bits;
+    if (event_info(event.kind).deny != DenyMechanism::CgroupSockAddr || options_.harness)
+      return bits;
+    for (const PlannedRule& rule : event.rules)
+      if (enforced(rule) && rule.rule->action == Action::Deny) bits.push_back(rule.bit);
+    return bits;
+  }
+
+  // vigil_enforce_<kind>(r): after the matcher, in the tracepoint hooks: the
+  // kill of each matched kill rule in enforce mode (bpf/templates/enforce.bpf.h),
+  // and, where a deny hook will see the call, the enforced deny rules left to
+  // it. Empty when the event has none; the hooks call it either way.
+  // vigil_deny_<kind>(r): in the deny hooks, see hooks.bpf.h.
   void emit_enforcement(CText& c, const EventPlan& event) {
     const std::string kind = c_identifier(event_info(event.kind).name);
+    const std::vector<uint32_t> denies = deny_bits(event);
+    std::vector<uint64_t> deny_mask(rule_words_, 0);
+    for (uint32_t bit : denies) deny_mask[bit / 64] |= uint64_t{1} << (bit % 64);
+    if (!denies.empty()) {
+      c.line(
+          fmt::format("static __always_inline int vigil_deny_{}(struct vigil_record *r) {{", kind));
+      c.line("  __u64 any = 0;");
+      for (uint32_t i = 0; i < rule_words_; ++i) {
+        c.line(fmt::format("  r->verdict.matched[{0}] &= {1};", i, c_uint64(deny_mask[i])));
+        c.line(fmt::format("  r->verdict.pending[{}] = 0;", i));
+        c.line(fmt::format("  any |= r->verdict.matched[{}];", i));
+      }
+      c.line("  if (!any || !vigil_enforce) return 0;");
+      for (uint32_t i = 0; i < rule_words_; ++i)
+        c.line(fmt::format("  r->enforcement.acted[{0}] = r->verdict.matched[{0}];", i));
+      c.line("  vigil_submit_enforced(r);");
+      c.line("  return 1;");
+      c.line("}");
+    }
     c.line(fmt::format("static __always_inline void vigil_enforce_{}(struct vigil_record *r) {{",
                        kind));
     c.line("  (void)r;");
+    if (!denies.empty()) {
+      c.line("  if (vigil_deny_hooked(&r->event)) {");
+      for (uint32_t i = 0; i < rule_words_; ++i)
+        if (deny_mask[i])
+          c.line(fmt::format("    r->verdict.matched[{0}] &= ~{1};", i, c_uint64(deny_mask[i])));
+      c.line("  } else if (vigil_enforce) {");
+      std::string any;
+      for (uint32_t i = 0; i < rule_words_; ++i)
+        if (deny_mask[i])
+          any += fmt::format("{}(r->verdict.matched[{}] & {})", any.empty() ? "" : " || ", i,
+                             c_uint64(deny_mask[i]));
+      c.line(fmt::format("    if ({}) r->enforcement.withheld |= VIGIL_WITHHELD_UNHOOKED;", any));
+      c.line("  }");
+    }
     for (const PlannedRule& rule : event.rules) {
       const ir::Rule& source = *rule.rule;
-      if (rule.never_matches || !rule.kernel_complete) continue;
-      if (source.mode != ir::Mode::Enforce || source.action != Action::Kill) continue;
+      if (!kills(rule, event.kind)) continue;
       c.line(fmt::format("  if (r->verdict.matched[{}] & {})  // {}", rule.bit / 64,
                          c_uint64(uint64_t{1} << (rule.bit % 64)), c_comment_text(source.name)));
       c.line(fmt::format("    vigil_kill(r, {}, {});", rule.bit,

@@ -1,0 +1,27 @@
+// Whether `action deny` on exec and file events can be enforced: that needs
+// BPF LSM, which the kernel must have been booted with (lsm=...,bpf) and
+// which vigil does not generate programs for yet. Rules that would need it
+// are refused when enforcing, unless they say `fallback kill`.
+#pragma once
+
+#include <string>
+
+#include "compiler/ir.h"
+
+namespace vigil::runtime {
+
+struct LsmSupport {
+  bool kernel_has_bpf_lsm = false;
+  std::string active;  // /sys/kernel/security/lsm, e.g. "lockdown,capability,landlock"
+  std::string why;     // one sentence on why deny cannot use BPF LSM here
+};
+
+// Reads the active LSMs (mounting securityfs if needed).
+LsmSupport probe_bpf_lsm();
+
+// The error for an enforced deny rule that needs BPF LSM and has no
+// `fallback kill`; empty if the rule is fine.
+std::string lsm_deny_error(const ir::Rule& rule, const std::string& where,
+                           const LsmSupport& support);
+
+}  // namespace vigil::runtime
