@@ -15,6 +15,11 @@ std::string_view clause_keyword(ClauseKind kind) {
     case ClauseKind::Action: return "action";
     case ClauseKind::Enabled: return "enabled";
     case ClauseKind::Description: return "description";
+    case ClauseKind::Mode: return "mode";
+    case ClauseKind::Fallback: return "fallback";
+    case ClauseKind::Threshold: return "threshold";
+    case ClauseKind::Dedup: return "dedup";
+    case ClauseKind::Sequence: return "sequence";
   }
   return "clause";
 }
@@ -46,6 +51,16 @@ std::string structure_string(const File& file) {
       }
       if (clause.expr) out += " " + structure_string(*clause.expr);
       if (clause.text) out += " " + structure_string(*clause.text);
+      if (clause.count) out += " count " + structure_string(*clause.count);
+      if (clause.window) out += " window " + structure_string(*clause.window);
+      if (clause.rearm) out += " rearm " + structure_string(*clause.rearm);
+      for (const Identifier& field : clause.by) out += " by " + field.text;
+      for (const SequenceStep& step : clause.steps) {
+        out += " [";
+        for (const Identifier& event : step.events) out += " " + event.text;
+        if (step.when) out += " when " + structure_string(*step.when);
+        out += " ]";
+      }
       out += "\n";
     }
   }

@@ -61,10 +61,22 @@ enum class ClauseKind : uint8_t {
   Action,       // action WORD               -> words[0]
   Enabled,      // enabled true|false        -> words[0]
   Description,  // description "text"        -> text
+  Mode,         // mode WORD                 -> words[0]
+  Fallback,     // fallback WORD             -> words[0]
+  Threshold,    // threshold N within D by FIELD, ... [rearm D] -> count, window, by, rearm
+  Dedup,        // dedup DURATION            -> window
+  Sequence,     // sequence by FIELD, ... within D: [STEP] then [STEP] ... -> by, window, steps
 };
 
 // The keyword that starts a clause, e.g. "when".
 std::string_view clause_keyword(ClauseKind kind);
+
+// One step of a `sequence`: `[EVENT, EVENT... when EXPR]`.
+struct SequenceStep {
+  SourceRange range;  // from `[` to `]`
+  std::vector<Identifier> events;
+  ExprPtr when;  // null without `when`
+};
 
 struct Clause {
   ClauseKind kind = ClauseKind::When;
@@ -73,6 +85,13 @@ struct Clause {
   std::vector<Identifier> words;
   ExprPtr expr;
   ExprPtr text;  // a String Literal expression (Output, Description)
+  // Threshold, Dedup, Sequence: number and duration literals as written
+  // (any numeric literal kind; the analyser checks kinds and ranges).
+  ExprPtr count;                    // Threshold: N
+  ExprPtr window;                   // Threshold, Sequence: after `within`; Dedup: the duration
+  ExprPtr rearm;                    // Threshold: after `rearm`, if given
+  std::vector<Identifier> by;       // Threshold, Sequence: the key fields, as written
+  std::vector<SequenceStep> steps;  // Sequence
 };
 
 enum class DeclKind : uint8_t {

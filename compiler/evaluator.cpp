@@ -206,11 +206,31 @@ bool evaluate(const ir::Predicate& predicate, const Event& event) {
   return false;
 }
 
-bool rule_matches(const ir::Rule& rule, const Event& event) {
-  if (!rule.enabled || (rule.events & event_bit(event.kind())) == 0) return false;
-  if (!evaluate(rule.when, event)) return false;
+namespace {
+
+bool no_except_holds(const ir::Rule& rule, const Event& event) {
   return std::none_of(rule.excepts.begin(), rule.excepts.end(),
                       [&](const ir::Predicate& except) { return evaluate(except, event); });
+}
+
+}  // namespace
+
+bool step_matches(const ir::Rule& rule, size_t step, const Event& event) {
+  if (!rule.enabled || !rule.sequence || step >= rule.sequence->steps.size()) return false;
+  const ir::SequenceStep& candidate = rule.sequence->steps[step];
+  if ((candidate.events & event_bit(event.kind())) == 0) return false;
+  return evaluate(candidate.when, event) && no_except_holds(rule, event);
+}
+
+bool rule_matches(const ir::Rule& rule, const Event& event) {
+  if (!rule.enabled || (rule.events & event_bit(event.kind())) == 0) return false;
+  if (rule.sequence) {
+    for (size_t step = 0; step < rule.sequence->steps.size(); ++step)
+      if (step_matches(rule, step, event)) return true;
+    return false;
+  }
+  if (!evaluate(rule.when, event)) return false;
+  return no_except_holds(rule, event);
 }
 
 std::vector<const ir::Rule*> matching_rules(const ir::PolicySet& policy, const Event& event) {
@@ -372,6 +392,52 @@ class Explainer {
 
 }  // namespace
 
+namespace {
+
+// explain_rule for a sequence rule: each step the event could belong to,
+// with the steps of its `when` and excepts prefixed `step N: `.
+RuleEvaluation explain_sequence(const ir::Rule& rule, const Event& event) {
+  RuleEvaluation evaluation;
+  const std::vector<ir::SequenceStep>& steps = rule.sequence->steps;
+  bool in_some_step = false;
+  for (size_t k = 0; k < steps.size(); ++k) {
+    const ir::SequenceStep& step = steps[k];
+    if ((step.events & event_bit(event.kind())) == 0) continue;
+    in_some_step = true;
+    const std::string prefix = "step " + std::to_string(k + 1) + ": ";
+    Explainer explainer(event, evaluation.trace);
+    if (!evaluate(step.when, event)) {
+      explainer.explain(step.when, prefix);
+      continue;
+    }
+    evaluation.when_held = true;
+    if (step.when.kind == ir::Predicate::Kind::True)
+      evaluation.trace.push_back({step.range, true, prefix + "the step has no `when` -> true"});
+    else
+      explainer.explain(step.when, prefix);
+    bool excepted = false;
+    for (size_t i = 0; i < rule.excepts.size() && !excepted; ++i) {
+      if (!evaluate(rule.excepts[i], event)) continue;
+      excepted = true;
+      if (evaluation.decisive_except < 0) evaluation.decisive_except = static_cast<int>(i);
+      Explainer(event, evaluation.trace).explain(rule.excepts[i], prefix + "except: ");
+    }
+    if (excepted) continue;
+    evaluation.matched = true;
+    for (const ir::Predicate& except : rule.excepts)
+      Explainer(event, evaluation.trace).explain(except, prefix + "except: ");
+  }
+  if (!in_some_step) {
+    evaluation.trace.push_back({rule.sequence->range, false,
+                                "event `" + std::string(event_info(event.kind()).name) +
+                                    "` is in no step of the sequence"});
+  }
+  if (evaluation.matched) evaluation.decisive_except = -1;
+  return evaluation;
+}
+
+}  // namespace
+
 RuleEvaluation explain_rule(const ir::Rule& rule, const Event& event) {
   RuleEvaluation evaluation;
   std::string_view event_name = event_info(event.kind()).name;
@@ -390,6 +456,8 @@ RuleEvaluation explain_rule(const ir::Rule& rule, const Event& event) {
                                     "` is not one of the rule's events (" + events + ")"});
     return evaluation;
   }
+
+  if (rule.sequence) return explain_sequence(rule, event);
 
   evaluation.when_held = evaluate(rule.when, event);
   if (!evaluation.when_held) {

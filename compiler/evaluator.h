@@ -48,13 +48,24 @@ struct RuleEvaluation {
 };
 
 bool evaluate(const ir::Predicate& predicate, const Event& event);
+
+// Whether one event satisfies a rule, on its own: the rule is enabled, the
+// event is one of its events, `when` holds and no `except` does. For a
+// sequence rule: the event matches some step (step_matches). This is not
+// whether a threshold or sequence rule fires, which depends on the events
+// before it: StatefulEvaluator (stateful_evaluator.h) decides that.
 bool rule_matches(const ir::Rule& rule, const Event& event);
+// Step `step` of a sequence rule: the rule is enabled, the event is one of
+// the step's events, the step's `when` holds and no `except` of the rule does.
+bool step_matches(const ir::Rule& rule, size_t step, const Event& event);
+// Why rule_matches is what it is (for a sequence rule, step by step).
 RuleEvaluation explain_rule(const ir::Rule& rule, const Event& event);
 
 // Renders a rule's output template for an event.
 std::string render_output(const ir::Rule& rule, const Event& event);
 
-// Enabled rules that match the event, in policy order.
+// Enabled rules that match the event, in policy order (rule_matches: for
+// threshold and sequence rules, the per-event test only).
 std::vector<const ir::Rule*> matching_rules(const ir::PolicySet& policy, const Event& event);
 
 }  // namespace vigil

@@ -1,5 +1,8 @@
 // Pass 6 of analysis: every field a rule reads in `when`, `except` or its
-// output template must exist on every event the rule applies to. A field
+// output template, and every key field of `threshold`, must exist on every
+// event the rule applies to. For a sequence: the fields of a step's `when`
+// on every event of that step, key fields and `except` fields on every event
+// of every step, output fields on every event of the last step. A field
 // reached through a macro is reported at the macro's use in the rule, with
 // a note at the field inside the macro.
 #pragma once

@@ -159,6 +159,7 @@ class EventReader {
     }
     std::optional<EventKind> kind = read_kind(node);
     std::optional<Duration> time;
+    LineColumn time_position;
     std::map<std::string, LineColumn> seen;
     std::vector<std::pair<FieldId, Value>> singles;
     std::vector<std::pair<FieldId, std::vector<Value>>> multis;
@@ -182,13 +183,14 @@ class EventReader {
         std::string error;
         time = parse_duration(value.Scalar(), error);
         if (!time) fail(value, "`time`: " + error);
+        time_position = locator_.position(value);
         continue;
       }
       read_field(key, name, value, kind, 1, seen, singles, multis, order);
     }
     if (had_errors_ || !kind) return std::nullopt;
 
-    FixtureEvent result{Event(*kind), time, order};
+    FixtureEvent result{Event(*kind), time, order, time_position};
     for (auto& [field, value] : singles) result.event.set(field, std::move(value));
     for (auto& [field, values] : multis) result.event.set_values(field, std::move(values));
     return result;

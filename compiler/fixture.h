@@ -48,6 +48,7 @@ struct FixtureEvent {
   Event event;
   std::optional<Duration> time;     // `time:`, if given
   std::vector<FieldId> fields_set;  // in the order written
+  LineColumn time_position;         // of the `time:` value, if given
 };
 
 // Reads the event mappings of one YAML file: `event: NAME`, optional

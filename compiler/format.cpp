@@ -259,9 +259,57 @@ class Formatter {
       case ast::ClauseKind::Severity:
       case ast::ClauseKind::Action:
       case ast::ClauseKind::Enabled:
+      case ast::ClauseKind::Mode:
+      case ast::ClauseKind::Fallback:
         print_unit(indent, keyword + " " + (clause.words.empty() ? "" : clause.words[0].text),
                    clause.range.end);
         return;
+      case ast::ClauseKind::Dedup:
+        print_unit(indent, keyword + " " + spelling(clause.window), clause.range.end);
+        return;
+      case ast::ClauseKind::Threshold: {
+        std::string line = keyword + " " + spelling(clause.count) + " within " +
+                           spelling(clause.window) + " by " + joined(clause.by);
+        if (clause.rearm) line += " rearm " + clause.rearm->spelling;
+        print_unit(indent, line, clause.range.end);
+        return;
+      }
+      case ast::ClauseKind::Sequence: format_sequence(clause, indent); return;
+    }
+  }
+
+  static std::string spelling(const ast::ExprPtr& literal) {
+    return literal ? literal->spelling : std::string();
+  }
+
+  static std::string joined(const std::vector<ast::Identifier>& names) {
+    std::string out;
+    for (size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : ", ") + names[i].text;
+    return out;
+  }
+
+  // The header on the clause's line, then one step per line:
+  //   sequence by process.pid within 5m:
+  //     [exec when ...]
+  //     then [file.open]
+  void format_sequence(const ast::Clause& clause, int indent) {
+    const uint32_t colon =
+        clause.window ? skip_blank(text_, clause.window->range.end) : clause.keyword_range.end;
+    print_unit(indent,
+               "sequence by " + joined(clause.by) + " within " + spelling(clause.window) + ":",
+               colon + 1);
+    const int step_indent = indent + kIndent;
+    for (size_t i = 0; i < clause.steps.size(); ++i) {
+      const ast::SequenceStep& step = clause.steps[i];
+      std::string prefix = std::string(i == 0 ? "" : "then ") + "[";
+      for (size_t e = 0; e < step.events.size(); ++e)
+        prefix += (e == 0 ? "" : ", ") + step.events[e].text;
+      if (!step.when) {
+        print_unit(step_indent, prefix + "]", step.range.end);
+        continue;
+      }
+      format_expression(prefix + " when ", step_indent, *step.when,
+                        step_indent + kContinuationIndent, "]", step.range.end);
     }
   }
 

@@ -43,9 +43,12 @@ struct reserved_word
           TAO_PEGTL_KEYWORD("extend"), TAO_PEGTL_KEYWORD("disable"), TAO_PEGTL_KEYWORD("on"),
           TAO_PEGTL_KEYWORD("when"), TAO_PEGTL_KEYWORD("except"), TAO_PEGTL_KEYWORD("severity"),
           TAO_PEGTL_KEYWORD("tags"), TAO_PEGTL_KEYWORD("output"), TAO_PEGTL_KEYWORD("action"),
-          TAO_PEGTL_KEYWORD("enabled"), TAO_PEGTL_KEYWORD("description"), TAO_PEGTL_KEYWORD("and"),
-          TAO_PEGTL_KEYWORD("or"), TAO_PEGTL_KEYWORD("not"), TAO_PEGTL_KEYWORD("in"),
-          TAO_PEGTL_KEYWORD("startswith"), TAO_PEGTL_KEYWORD("endswith"),
+          TAO_PEGTL_KEYWORD("enabled"), TAO_PEGTL_KEYWORD("description"), TAO_PEGTL_KEYWORD("mode"),
+          TAO_PEGTL_KEYWORD("fallback"), TAO_PEGTL_KEYWORD("threshold"),
+          TAO_PEGTL_KEYWORD("within"), TAO_PEGTL_KEYWORD("by"), TAO_PEGTL_KEYWORD("rearm"),
+          TAO_PEGTL_KEYWORD("dedup"), TAO_PEGTL_KEYWORD("sequence"), TAO_PEGTL_KEYWORD("then"),
+          TAO_PEGTL_KEYWORD("and"), TAO_PEGTL_KEYWORD("or"), TAO_PEGTL_KEYWORD("not"),
+          TAO_PEGTL_KEYWORD("in"), TAO_PEGTL_KEYWORD("startswith"), TAO_PEGTL_KEYWORD("endswith"),
           TAO_PEGTL_KEYWORD("contains"), TAO_PEGTL_KEYWORD("glob"), TAO_PEGTL_KEYWORD("matches"),
           TAO_PEGTL_KEYWORD("true"), TAO_PEGTL_KEYWORD("false")> {};
 
@@ -216,8 +219,79 @@ struct description_keyword : TAO_PEGTL_KEYWORD("description") {};
 struct description_text : seq<skip, string_literal> {};
 struct description_clause : seq<description_keyword, expect<description_text>> {};
 
-struct clause : seq<skip, sor<on_clause, when_clause, except_clause, severity_clause, tags_clause,
-                              output_clause, action_clause, enabled_clause, description_clause>> {};
+// ---- Enforcement and stateful clauses (docs/language.md) ----
+
+// mode WORD / fallback WORD (audit|enforce, kill: checked by the analyser)
+struct mode_keyword : TAO_PEGTL_KEYWORD("mode") {};
+struct mode_word : word {};
+struct mode_value : seq<skip, mode_word> {};
+struct mode_clause : seq<mode_keyword, expect<mode_value>> {};
+struct fallback_keyword : TAO_PEGTL_KEYWORD("fallback") {};
+struct fallback_word : word {};
+struct fallback_value : seq<skip, fallback_word> {};
+struct fallback_clause : seq<fallback_keyword, expect<fallback_value>> {};
+
+// Counts and durations of these clauses: a number token without the `:` and
+// `/` of addresses, so that `within 5m:` ends the duration at the colon. The
+// action decodes it like any numeric literal (so `5x` gets the usual message).
+struct clause_number : seq<opt<one<'-'>>, digit, star<sor<alnum, one<'_', '.'>>>> {};
+
+// The key fields after `by`: dotted names (the analyser resolves them).
+struct key_field : seq<word, star<one<'.'>, expect<field_segment>>> {};
+struct by_keyword : seq<skip, TAO_PEGTL_KEYWORD("by")> {};
+struct within_keyword : seq<skip, TAO_PEGTL_KEYWORD("within")> {};
+
+// threshold N within DURATION by FIELD, ... [rearm DURATION]
+struct threshold_keyword : TAO_PEGTL_KEYWORD("threshold") {};
+struct threshold_count : seq<skip, clause_number> {};
+struct threshold_within : within_keyword {};
+struct threshold_window : seq<skip, clause_number> {};
+struct threshold_by : by_keyword {};
+struct threshold_first_field : seq<skip, key_field> {};
+struct threshold_next_field : seq<skip, key_field> {};
+struct rearm_keyword : seq<skip, TAO_PEGTL_KEYWORD("rearm")> {};
+struct rearm_duration : seq<skip, clause_number> {};
+struct threshold_clause
+    : seq<threshold_keyword, expect<threshold_count>, expect<threshold_within>,
+          expect<threshold_window>, expect<threshold_by>, expect<threshold_first_field>,
+          star<comma, expect<threshold_next_field>>, opt<rearm_keyword, expect<rearm_duration>>> {};
+
+// dedup DURATION
+struct dedup_keyword : TAO_PEGTL_KEYWORD("dedup") {};
+struct dedup_duration : seq<skip, clause_number> {};
+struct dedup_clause : seq<dedup_keyword, expect<dedup_duration>> {};
+
+// sequence by FIELD, ... within DURATION: [EVENT, ... when EXPR] then [...] ...
+// A step is its events, then optionally `when` and a condition; `when` and
+// `]` end the event list, and `]` ends the condition.
+struct sequence_keyword : TAO_PEGTL_KEYWORD("sequence") {};
+struct sequence_by : by_keyword {};
+struct sequence_first_field : seq<skip, key_field> {};
+struct sequence_next_field : seq<skip, key_field> {};
+struct sequence_within : within_keyword {};
+struct sequence_window : seq<skip, clause_number> {};
+struct sequence_colon : seq<skip, one<':'>> {};
+struct step_open : one<'['> {};
+struct step_event : seq<word, star<one<'.'>, expect<event_segment>>> {};
+struct step_first_event : seq<skip, step_event> {};
+struct step_next_event : seq<skip, step_event> {};
+struct step_when_keyword : seq<skip, TAO_PEGTL_KEYWORD("when")> {};
+struct step_when_expression : expression {};
+struct step_close : seq<skip, one<']'>> {};
+struct step : seq<step_open, expect<step_first_event>, star<comma, expect<step_next_event>>,
+                  opt<step_when_keyword, expect<step_when_expression>>, expect<step_close>> {};
+struct first_step : seq<skip, step> {};
+struct then_keyword : seq<skip, TAO_PEGTL_KEYWORD("then")> {};
+struct next_step : seq<skip, step> {};
+struct sequence_clause : seq<sequence_keyword, expect<sequence_by>, expect<sequence_first_field>,
+                             star<comma, expect<sequence_next_field>>, expect<sequence_within>,
+                             expect<sequence_window>, expect<sequence_colon>, expect<first_step>,
+                             star<then_keyword, expect<next_step>>> {};
+
+struct clause
+    : seq<skip, sor<on_clause, when_clause, except_clause, severity_clause, tags_clause,
+                    output_clause, action_clause, enabled_clause, description_clause, mode_clause,
+                    fallback_clause, threshold_clause, dedup_clause, sequence_clause>> {};
 
 // { CLAUSES }
 struct body_open_brace : one<'{'> {};

@@ -42,6 +42,18 @@ void lint_constant(const RuleOutline& outline, const CheckedConditions& conditio
       if (*constant) warning.hint = "without `when`, a rule matches every event it is `on`";
     }
   }
+  for (size_t i = 0; i < outline.step_whens.size(); ++i) {
+    const ast::Expr* when = outline.step_whens[i];
+    if (when == nullptr) continue;
+    if (auto constant = constant_of(when)) {
+      const std::string step = "the `when` of step " + std::to_string(i + 1) + " of rule " + rule;
+      Diagnostic& warning =
+          diagnostics.warning("constant-condition", when->range,
+                              *constant ? step + " is always true"
+                                        : step + " is always false: the sequence never completes");
+      if (*constant) warning.hint = "without `when`, a step matches every event it names";
+    }
+  }
   for (const ast::Expr* except : outline.excepts) {
     if (auto constant = constant_of(except)) {
       diagnostics.warning(
@@ -57,6 +69,8 @@ void lint_user_space(const RuleOutline& outline, const CheckedConditions& condit
                      Diagnostics& diagnostics) {
   std::vector<const ast::Expr*> exprs;
   if (outline.when) exprs.push_back(outline.when);
+  for (const ast::Expr* when : outline.step_whens)
+    if (when) exprs.push_back(when);
   exprs.insert(exprs.end(), outline.excepts.begin(), outline.excepts.end());
   for (const ast::Expr* expr : exprs) {
     auto it = conditions.conditions.find(expr);
@@ -66,6 +80,22 @@ void lint_user_space(const RuleOutline& outline, const CheckedConditions& condit
     std::string message =
         "rule " + quoted(outline.rule.name) + " is evaluated in user space because of " + use.what;
     if (use.site.via) message += " in macro " + quoted(use.site.via_macro);
+    if (outline.rule.threshold) {
+      // The kernel counts the events of a threshold rule; it can only count
+      // the events it can decide.
+      Diagnostic& error = diagnostics.error(
+          "threshold-needs-kernel", where,
+          "rule " + quoted(outline.rule.name) +
+              " has a `threshold`, whose events are counted in the kernel, but it depends on " +
+              use.what +
+              (use.site.via ? " in macro " + quoted(use.site.via_macro) : std::string()) +
+              ", which only user space can evaluate");
+      error.hint =
+          "test only fields computed in the kernel (see docs/fields.md), or remove the "
+          "threshold";
+      if (use.site.via) error.related.push_back({use.site.range, use.what + " is used here"});
+      return;
+    }
     if (outline.rule.action != Action::Alert) {
       // kill and deny act synchronously in the kernel; a rule the kernel
       // cannot decide would silently degrade to a late alert.

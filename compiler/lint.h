@@ -5,6 +5,10 @@
 //   constant-condition          a `when` or `except` that is the same for every event
 //   user-space-evaluation       `matches` or a user-space-only field: the kernel
 //                               cannot decide the rule on its own
+//
+// and two errors that need the same facts: a kill/deny rule or a threshold
+// rule that the kernel cannot decide (action-needs-kernel,
+// threshold-needs-kernel).
 //   malformed-attack-tag        a tag that looks like a MITRE ATT&CK id but is
 //                               not one (`t1059`, `T105`, `T1059.4`)
 #pragma once

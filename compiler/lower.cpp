@@ -194,6 +194,17 @@ ir::PolicySet lower(const SymbolTable& symbols, const Expansion& expansion,
       rule.when.origin = rule.name_range;
     }
     for (const ast::Expr* except : outline.excepts) rule.excepts.push_back(lowerer.lower(*except));
+    if (rule.sequence) {
+      for (size_t i = 0; i < rule.sequence->steps.size() && i < outline.step_whens.size(); ++i) {
+        ir::SequenceStep& step = rule.sequence->steps[i];
+        if (const ast::Expr* when = outline.step_whens[i]) {
+          step.when = lowerer.lower(*when);
+        } else {
+          step.when.kind = ir::Predicate::Kind::True;
+          step.when.origin = step.range;
+        }
+      }
+    }
     policy.rules.push_back(std::move(rule));
   }
   return policy;

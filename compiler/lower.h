@@ -10,7 +10,9 @@
 //
 // Every node's `origin` is the source expression it came from (for a macro,
 // inside the macro's body). Macros are lowered once each. Rules come out
-// sorted by name, disabled ones included with enabled = false.
+// sorted by name, disabled ones included with enabled = false. A sequence
+// rule's `when` is True; each step's `when` is lowered into its step (True,
+// with the step as origin, for a step without `when`).
 #pragma once
 
 #include <vector>

@@ -201,6 +201,20 @@ struct ParseAction<grammar::description_keyword>
     : parse_detail::StartClause<ast::ClauseKind::Description> {};
 
 template <>
+struct ParseAction<grammar::mode_keyword> : parse_detail::StartClause<ast::ClauseKind::Mode> {};
+template <>
+struct ParseAction<grammar::fallback_keyword>
+    : parse_detail::StartClause<ast::ClauseKind::Fallback> {};
+template <>
+struct ParseAction<grammar::threshold_keyword>
+    : parse_detail::StartClause<ast::ClauseKind::Threshold> {};
+template <>
+struct ParseAction<grammar::dedup_keyword> : parse_detail::StartClause<ast::ClauseKind::Dedup> {};
+template <>
+struct ParseAction<grammar::sequence_keyword>
+    : parse_detail::StartClause<ast::ClauseKind::Sequence> {};
+
+template <>
 struct ParseAction<grammar::on_clause> : parse_detail::FinishClause {};
 template <>
 struct ParseAction<grammar::when_clause> : parse_detail::FinishClause {};
@@ -218,6 +232,16 @@ template <>
 struct ParseAction<grammar::enabled_clause> : parse_detail::FinishClause {};
 template <>
 struct ParseAction<grammar::description_clause> : parse_detail::FinishClause {};
+template <>
+struct ParseAction<grammar::mode_clause> : parse_detail::FinishClause {};
+template <>
+struct ParseAction<grammar::fallback_clause> : parse_detail::FinishClause {};
+template <>
+struct ParseAction<grammar::threshold_clause> : parse_detail::FinishClause {};
+template <>
+struct ParseAction<grammar::dedup_clause> : parse_detail::FinishClause {};
+template <>
+struct ParseAction<grammar::sequence_clause> : parse_detail::FinishClause {};
 
 template <>
 struct ParseAction<grammar::event_word> : parse_detail::AddWord {};
@@ -229,6 +253,87 @@ template <>
 struct ParseAction<grammar::enabled_word> : parse_detail::AddWord {};
 template <>
 struct ParseAction<grammar::tag_word> : parse_detail::AddWord {};
+template <>
+struct ParseAction<grammar::mode_word> : parse_detail::AddWord {};
+template <>
+struct ParseAction<grammar::fallback_word> : parse_detail::AddWord {};
+
+// ---- threshold, dedup, sequence ----
+template <>
+struct ParseAction<grammar::clause_number> {
+  template <typename ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    DecodedNumeric decoded = decode_numeric_literal(in.string_view());
+    ast::ExprPtr literal = parse_detail::make_literal(in, state, decoded.kind);
+    if (decoded.problem) {
+      parse_detail::report_literal_problem(state, literal->range.begin, *decoded.problem);
+    }
+    literal->value = std::move(decoded.value);
+    parse_detail::push(state, std::move(literal));
+  }
+};
+
+template <>
+struct ParseAction<grammar::threshold_count> {
+  static void apply0(ParseState& state) { state.clause.count = parse_detail::pop(state); }
+};
+
+struct SetWindow {
+  static void apply0(ParseState& state) { state.clause.window = parse_detail::pop(state); }
+};
+template <>
+struct ParseAction<grammar::threshold_window> : SetWindow {};
+template <>
+struct ParseAction<grammar::sequence_window> : SetWindow {};
+template <>
+struct ParseAction<grammar::dedup_duration> : SetWindow {};
+
+template <>
+struct ParseAction<grammar::rearm_duration> {
+  static void apply0(ParseState& state) { state.clause.rearm = parse_detail::pop(state); }
+};
+
+template <>
+struct ParseAction<grammar::key_field> {
+  template <typename ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    state.clause.by.push_back(ast::Identifier{in.string(), state.range_of(in), false});
+  }
+};
+
+template <>
+struct ParseAction<grammar::step_open> {
+  template <typename ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    ast::SequenceStep step;
+    step.range = state.range_of(in);
+    state.clause.steps.push_back(std::move(step));
+  }
+};
+
+template <>
+struct ParseAction<grammar::step_event> {
+  template <typename ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    state.clause.steps.back().events.push_back(
+        ast::Identifier{in.string(), state.range_of(in), false});
+  }
+};
+
+template <>
+struct ParseAction<grammar::step_when_expression> {
+  static void apply0(ParseState& state) {
+    state.clause.steps.back().when = parse_detail::pop(state);
+  }
+};
+
+template <>
+struct ParseAction<grammar::step_close> {
+  template <typename ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    state.clause.steps.back().range.end = state.offset(in.end());
+  }
+};
 
 template <>
 struct ParseAction<grammar::tag_string> {

@@ -1,8 +1,10 @@
 #include "compiler/parse_errors.h"
 
+#include <array>
 #include <cctype>
 
 #include "compiler/parser.h"
+#include "compiler/suggest.h"
 
 namespace vigil {
 namespace {
@@ -55,16 +57,27 @@ bool starts_expression(const FoundToken& found) {
          std::isdigit(static_cast<unsigned char>(c));
 }
 
+constexpr std::array<std::string_view, 14> kClauseKeywords = {
+    "on",      "when",        "except", "severity", "tags",      "output",   "action",
+    "enabled", "description", "mode",   "fallback", "threshold", "sequence", "dedup"};
+
 bool is_clause_keyword(std::string_view word) {
-  for (std::string_view keyword :
-       {"on", "when", "except", "severity", "tags", "output", "action", "enabled", "description"}) {
+  for (std::string_view keyword : kClauseKeywords) {
     if (word == keyword) return true;
   }
   return false;
 }
 
 constexpr const char* kClauseList =
-    "clauses start with on, when, except, severity, tags, output, action, enabled or description";
+    "clauses start with on, when, except, severity, tags, output, action, enabled, description, "
+    "mode, fallback, threshold, sequence or dedup";
+
+constexpr const char* kThresholdForm =
+    "a threshold is written `threshold 5 within 1m by process.pid`, optionally followed by "
+    "`rearm 10m`";
+constexpr const char* kSequenceForm =
+    "a sequence is written `sequence by process.pid within 5m: [exec when CONDITION] then "
+    "[file.open when CONDITION]`";
 
 // A declaration name: a reserved word gets its own error code.
 SyntaxError name_error(const ParseState& state, const FoundToken& found, std::string_view noun,
@@ -175,6 +188,10 @@ SyntaxError make_syntax_error(ErrorFor<grammar::body_close>, const ParseState& s
                          state.last_clause_kind == ast::ClauseKind::Except;
   if (after_condition && starts_expression(found)) {
     hint = "to continue the condition, join it with `and` or `or`";
+  } else if (state.last_clause_kind == ast::ClauseKind::Sequence && found.text == "[") {
+    hint = "separate the steps of a sequence with `then`: `[exec] then [file.open]`";
+  } else if (!found.text.empty() && is_identifier_start(found.text[0])) {
+    if (auto keyword = closest_name(found.text, kClauseKeywords)) hint = did_you_mean(*keyword);
   }
   return expected_with_hint(state, "a clause or " + close, found, hint);
 }
@@ -265,6 +282,91 @@ SyntaxError make_syntax_error(ErrorFor<grammar::declaration_choice>, const Parse
     hint = "keywords are written in lower case";
   }
   return expected_with_hint(state, what, found, hint);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::threshold_count>, const ParseState& state,
+                              const FoundToken& found) {
+  return expected_with_hint(state, "the number of events (e.g. `5`) after `threshold`", found,
+                            kThresholdForm);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::threshold_within>, const ParseState& state,
+                              const FoundToken& found) {
+  return expected_with_hint(state, "`within` after the count of `threshold`", found,
+                            kThresholdForm);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::threshold_window>, const ParseState& state,
+                              const FoundToken& found) {
+  return expected_with_hint(state, "a duration (e.g. `1m`) after `within`", found, kThresholdForm);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::threshold_by>, const ParseState& state,
+                              const FoundToken& found) {
+  return expected_with_hint(state, "`by` and the fields that form the key after the window", found,
+                            kThresholdForm);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::sequence_by>, const ParseState& state,
+                              const FoundToken& found) {
+  return expected_with_hint(state, "`by` after `sequence`", found, kSequenceForm);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::sequence_within>, const ParseState& state,
+                              const FoundToken& found) {
+  return expected_with_hint(state, "`,` or `within` after a field of `sequence by`", found,
+                            kSequenceForm);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::sequence_window>, const ParseState& state,
+                              const FoundToken& found) {
+  return expected_with_hint(state, "a duration (e.g. `5m`) after `within`", found, kSequenceForm);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::sequence_colon>, const ParseState& state,
+                              const FoundToken& found) {
+  return expected_with_hint(state, "`:` after the window of `sequence`", found,
+                            "the steps follow a colon: `within 5m: [exec] then [file.open]`");
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::first_step>, const ParseState& state,
+                              const FoundToken& found) {
+  return expected_with_hint(state, "a step `[EVENT, ... when CONDITION]` after `:`", found,
+                            kSequenceForm);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::next_step>, const ParseState& state,
+                              const FoundToken& found) {
+  return expected_with_hint(state, "a step `[EVENT, ... when CONDITION]` after `then`", found,
+                            kSequenceForm);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::step_first_event>, const ParseState& state,
+                              const FoundToken& found) {
+  std::optional<std::string> hint;
+  if (found.text == "when" || found.text == "]") {
+    hint = "a step names its events first, e.g. `[exec when process.uid == 0]`";
+  }
+  return expected_with_hint(state, "an event name after `[`", found, hint);
+}
+
+SyntaxError make_syntax_error(ErrorFor<grammar::step_close>, const ParseState& state,
+                              const FoundToken& found) {
+  const std::vector<ast::SequenceStep>& steps = state.clause.steps;
+  std::string opened;
+  if (!steps.empty()) {
+    LineColumn open = state.source.line_column(steps.back().range.begin);
+    opened = " (opened at line " + std::to_string(open.line) + ", column " +
+             std::to_string(open.column) + ")";
+  }
+  if (!steps.empty() && steps.back().when) {
+    std::optional<std::string> hint;
+    if (starts_expression(found)) hint = "to continue the condition, join it with `and` or `or`";
+    if (found.text == "then" || found.text == "[") hint = "end each step with `]` before the next";
+    return expected_with_hint(state, "`]` to close the step" + opened, found, hint);
+  }
+  return expected_with_hint(state, "`,`, `when` or `]` after an event of the step" + opened, found,
+                            std::nullopt);
 }
 
 SyntaxError nesting_too_deep_error(const ParseState& state, uint32_t at) {

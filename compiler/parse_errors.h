@@ -39,6 +39,16 @@ template <> inline constexpr std::string_view kExpected<grammar::tags_end> = "a 
 template <> inline constexpr std::string_view kExpected<grammar::output_text> = "a string after `output`";
 template <> inline constexpr std::string_view kExpected<grammar::description_text> = "a string after `description`";
 template <> inline constexpr std::string_view kExpected<grammar::extend_target> = "`rule` or `list` after `extend`";
+template <> inline constexpr std::string_view kExpected<grammar::mode_value> = "`audit` or `enforce` after `mode`";
+template <> inline constexpr std::string_view kExpected<grammar::fallback_value> = "`kill` after `fallback`";
+template <> inline constexpr std::string_view kExpected<grammar::threshold_first_field> = "a field after `by`";
+template <> inline constexpr std::string_view kExpected<grammar::threshold_next_field> = "a field after `,`";
+template <> inline constexpr std::string_view kExpected<grammar::rearm_duration> = "a duration (e.g. `10m`) after `rearm`";
+template <> inline constexpr std::string_view kExpected<grammar::dedup_duration> = "a duration (e.g. `30s`) after `dedup`";
+template <> inline constexpr std::string_view kExpected<grammar::sequence_first_field> = "a field after `by`";
+template <> inline constexpr std::string_view kExpected<grammar::sequence_next_field> = "a field after `,`";
+template <> inline constexpr std::string_view kExpected<grammar::step_next_event> = "an event name after `,`";
+template <> inline constexpr std::string_view kExpected<grammar::step_when_expression> = "an expression after `when`";
 template <> inline constexpr std::string_view kExpected<grammar::disable_rule_keyword> = "`rule` after `disable`";
 // clang-format on
 
@@ -84,6 +94,27 @@ SyntaxError make_syntax_error(ErrorFor<grammar::extend_list_body>, const ParseSt
                               const FoundToken&);
 SyntaxError make_syntax_error(ErrorFor<grammar::declaration_choice>, const ParseState&,
                               const FoundToken&);
+
+SyntaxError make_syntax_error(ErrorFor<grammar::threshold_count>, const ParseState&,
+                              const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::threshold_within>, const ParseState&,
+                              const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::threshold_window>, const ParseState&,
+                              const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::threshold_by>, const ParseState&,
+                              const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::sequence_by>, const ParseState&, const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::sequence_within>, const ParseState&,
+                              const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::sequence_window>, const ParseState&,
+                              const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::sequence_colon>, const ParseState&,
+                              const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::first_step>, const ParseState&, const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::next_step>, const ParseState&, const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::step_first_event>, const ParseState&,
+                              const FoundToken&);
+SyntaxError make_syntax_error(ErrorFor<grammar::step_close>, const ParseState&, const FoundToken&);
 
 // Nesting deeper than kMaxNestingDepth, at the `(` or `not` that went too deep.
 SyntaxError nesting_too_deep_error(const ParseState& state, uint32_t at);

@@ -6,11 +6,12 @@ namespace vigil {
 namespace {
 
 // Must match grammar::reserved_word.
-constexpr std::array<std::string_view, 25> kReservedWords = {
-    "rule",   "list",     "macro", "extend", "disable",    "on",       "when",
-    "except", "severity", "tags",  "output", "action",     "enabled",  "description",
-    "and",    "or",       "not",   "in",     "startswith", "endswith", "contains",
-    "glob",   "matches",  "true",  "false"};
+constexpr std::array<std::string_view, 34> kReservedWords = {
+    "rule",     "list",     "macro",     "extend",  "disable", "on",      "when",
+    "except",   "severity", "tags",      "output",  "action",  "enabled", "description",
+    "mode",     "fallback", "threshold", "within",  "by",      "rearm",   "dedup",
+    "sequence", "then",     "and",       "or",      "not",     "in",      "startswith",
+    "endswith", "contains", "glob",      "matches", "true",    "false"};
 
 constexpr std::array<std::string_view, 5> kDeclarationKeywords = {"rule", "list", "macro", "extend",
                                                                   "disable"};

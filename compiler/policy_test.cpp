@@ -11,6 +11,7 @@
 
 #include "compiler/evaluator.h"
 #include "compiler/fixture.h"
+#include "compiler/stateful_evaluator.h"
 #include "compiler/suggest.h"
 
 namespace vigil {
@@ -217,15 +218,18 @@ class TestFileReader {
       auto event = fixtures_.read_event(node, test_case.errors);
       if (fixtures_.exhausted() && !event) return;
       if (!event) {
-        test_case.events.emplace_back(FixtureEvent{Event(EventKind::Exec), {}, {}});
+        test_case.events.emplace_back(FixtureEvent{Event(EventKind::Exec), {}, {}, {}});
         continue;  // a placeholder keeps later events' numbers right
       }
       // An event without `time` happens at the same time as the one before.
       Duration time = event->time.value_or(previous_time.value_or(Duration{0}));
       if (previous_time && time < *previous_time) {
-        test_case.errors.push_back(locator_.error(
-            node, "this event's time " + value_to_string(time) +
-                      " is earlier than the previous event's " + value_to_string(*previous_time)));
+        // Only an explicit `time:` can go backwards.
+        test_case.errors.push_back(
+            {file_.path(), event->time_position,
+             "this event's time " + value_to_string(time) + " is earlier than the previous " +
+                 "event's " + value_to_string(*previous_time) +
+                 "; events are fed in the order written, so times may not go backwards"});
       }
       previous_time = time;
       event->event.time_ns = static_cast<uint64_t>(time.count());
@@ -338,8 +342,10 @@ std::string location(const SourceManager& sources, const SourceRange& range) {
 
 class CaseReporter {
  public:
-  CaseReporter(const SourceManager& sources, const TestCase& test_case, std::ostream& out)
-      : sources_(sources), case_(test_case), out_(out) {}
+  // `notes[i]`: what event i did to the stateful rules.
+  CaseReporter(const SourceManager& sources, const TestCase& test_case,
+               const std::vector<std::vector<StateNote>>& notes, std::ostream& out)
+      : sources_(sources), case_(test_case), notes_(notes), out_(out) {}
 
   std::string event_title(size_t index) const {
     return "event " + std::to_string(index + 1) + " (" +
@@ -374,6 +380,9 @@ class CaseReporter {
       out_ << indent << (i == 0 ? label : std::string(label.size(), ' '))
            << location(sources_, step.origin) << ": " << step.detail << "\n";
     }
+    if (index < notes_.size())
+      for (const StateNote& note : notes_[index])
+        if (note.rule == &rule) out_ << indent << "state: " << note.detail << "\n";
     if (evaluation.matched)
       out_ << indent << "output: " << render_output(rule, case_.events[index].event) << "\n";
   }
@@ -381,6 +390,7 @@ class CaseReporter {
  private:
   const SourceManager& sources_;
   const TestCase& case_;
+  const std::vector<std::vector<StateNote>>& notes_;
   std::ostream& out_;
 };
 
@@ -391,13 +401,15 @@ bool action_fits(const ExpectedMatch& expected, const ir::Rule& rule) {
 // Returns true if the case passed; prints the failure details otherwise.
 bool run_case(const ir::PolicySet& policy, const SourceManager& sources, const TestCase& test_case,
               std::ostream& out, bool verbose) {
-  CaseReporter report(sources, test_case, out);
-  const std::string detail_indent = "      ";
-
+  // One evaluator per case: the events of a case are one stream, in order.
+  StatefulEvaluator evaluator(policy);
+  std::vector<std::vector<StateNote>> notes(test_case.events.size());
   std::vector<ActualMatch> actual;
   for (size_t i = 0; i < test_case.events.size(); ++i)
-    for (const ir::Rule* rule : matching_rules(policy, test_case.events[i].event))
+    for (const ir::Rule* rule : evaluator.process(test_case.events[i].event, notes[i]))
       actual.push_back({i, rule});
+  CaseReporter report(sources, test_case, notes, out);
+  const std::string detail_indent = "      ";
 
   // Pair expectations with matches: those naming an event first, so that an
   // expectation for "any event" cannot take a match a specific one needs.

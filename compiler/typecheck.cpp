@@ -88,6 +88,12 @@ class ConditionChecker {
 
   void check_clauses(const ast::Decl& decl, bool extension) {
     for (const ast::Clause& clause : decl.clauses) {
+      if (clause.kind == ast::ClauseKind::Sequence && !extension) {
+        for (const ast::SequenceStep& step : clause.steps)
+          if (step.when)
+            result_.conditions[step.when.get()] = check_condition(*step.when, step.when->range);
+        continue;
+      }
       const bool is_condition = clause.kind == ast::ClauseKind::Except ||
                                 (clause.kind == ast::ClauseKind::When && !extension);
       if (!is_condition || !clause.expr) continue;

@@ -1,5 +1,6 @@
-// Pass 4 of analysis: type-check every condition (macro bodies, and the
-// `when` and `except` clauses of rules and rule extensions).
+// Pass 4 of analysis: type-check every condition (macro bodies, the `when`
+// and `except` clauses of rules and rule extensions, and the `when` of each
+// step of a sequence).
 //
 // Resolves the names in conditions (a bare name is a macro; a name on the
 // right of `in` and friends is a list), checks each comparison against the
@@ -80,7 +81,7 @@ struct CheckedComparison {
 struct CheckedConditions {
   std::vector<ConditionFacts> macros;  // indexed like SymbolTable::macros
   // Keyed by the expression of each `when`/`except` clause of a rule or of
-  // an extension attached to a rule.
+  // an extension attached to a rule, and of each `when` of a sequence step.
   std::unordered_map<const ast::Expr*, ConditionFacts> conditions;
   std::unordered_map<const ast::Expr*, CheckedComparison> comparisons;
 };

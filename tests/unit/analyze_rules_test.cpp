@@ -126,7 +126,8 @@ TEST(SemaRules, ExtensionsMayNotChangeOnWhenOrDescription) {
             }));
   EXPECT_EQ(a->sorted()[0].hint,
             "an extension may add `except` and `tags`, and replace `severity`, `action`, "
-            "`output` and `enabled`; to change the condition, add an `except`");
+            "`output`, `enabled`, `mode`, `fallback` and `dedup`; to change the condition, add an "
+            "`except`");
 }
 
 TEST(SemaRules, EmptyTagIsInvalid) {

@@ -722,9 +722,10 @@ TEST(ParserErrors, HintsSuggestTheFix) {
   };
   EXPECT_EQ(hint_of("rule a { when x == 1 y == 2 }"),
             "to continue the condition, join it with `and` or `or`");
-  EXPECT_EQ(hint_of("rule a { sevrity high }"),
-            "clauses start with on, when, except, severity, tags, output, action, enabled or "
-            "description");
+  EXPECT_EQ(hint_of("rule a { sevrity high }"), "did you mean `severity`?");
+  EXPECT_EQ(hint_of("rule a { colour high }"),
+            "clauses start with on, when, except, severity, tags, output, action, enabled, "
+            "description, mode, fallback, threshold, sequence or dedup");
   EXPECT_EQ(hint_of("when x == 1"), "clauses such as `when` belong inside a rule's `{ ... }`");
   EXPECT_EQ(hint_of("Rule a {}"), "keywords are written in lower case");
   EXPECT_EQ(hint_of("extend list l = [1]"),
