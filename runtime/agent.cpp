@@ -373,6 +373,7 @@ void Agent::emit(const Alert& alert) {
 }
 
 void Agent::poll_statistics() {
+  if (pipeline_) pipeline_->flush_dedup(unix_now_ns());
   std::vector<uint64_t> stats = shared_.read_stats();
   if (stats.size() >= kEventKindCount + 2) {
     uint64_t dropped = stats[kEventKindCount + 1];
@@ -525,6 +526,7 @@ void Agent::shutdown() {
   }
   if (ring_) {
     drain_ring_completely();
+    if (pipeline_) pipeline_->flush_dedup(unix_now_ns(), /*final_flush=*/true);
     ring_buffer__free(ring_);
     ring_ = nullptr;
   }

@@ -66,6 +66,8 @@ struct Alert {
   // "pid 1 is never killed", ...; empty when the action was taken.
   std::string action_reason;
   std::string output;  // the rendered `output` template (agent alerts: the message)
+  // `dedup`: identical alerts this one stands for (rendered when > 1).
+  uint64_t count = 1;
 
   // Rule alerts: the event (its kind and every field it carries) and who
   // did it. Agent alerts have neither.

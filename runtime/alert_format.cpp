@@ -376,6 +376,7 @@ AlertJson alert_rule_json(const Alert& alert) {
   json["tags"] = alert.tags;
   json["action"] = action_taken_name(alert.action);
   if (!alert.action_reason.empty()) json["action_reason"] = alert.action_reason;
+  if (alert.count > 1) json["count"] = alert.count;
   return json;
 }
 
@@ -430,6 +431,10 @@ std::string format_alert_json(const Alert& alert) {
     json.key("action_reason");
     json.string(alert.action_reason);
   }
+  if (alert.count > 1) {
+    json.key("count");
+    json.integer(static_cast<int64_t>(alert.count));
+  }
   json.key("output");
   json.string(alert.output);
   if (alert.event) {
@@ -467,6 +472,7 @@ std::string format_alert_text(const Alert& alert, bool color) {
   if (color) out += kReset;
   out += ": ";
   append_terminal_safe(out, alert.output);
+  if (alert.count > 1) out += " (x" + std::to_string(alert.count) + ")";
   if (alert.process) append_process_tail(out, *alert.process);
   return out;
 }

@@ -72,6 +72,10 @@ bool RecordPipeline::handle(std::span<const uint8_t> bytes) {
     alert.output = render_output(*rule.rule, event);
     alert.event = event;
     alert.process = *context;
+    if (rule.rule->dedup_ns && !dedup_.admit(alert, rule.rule->dedup_ns)) {
+      ++counters.alerts;
+      continue;  // a repeat: counted, reported by flush_dedup()
+    }
     ++counters.alerts;
     ++alerts_;
     emit_(alert);
@@ -99,6 +103,16 @@ void RecordPipeline::emit_kill_limit_alert(const Alert& trigger) {
                  "until the agent restarts";
   ++alerts_;
   emit_(alert);
+}
+
+void RecordPipeline::flush_dedup(int64_t now_unix_ns, bool final_flush) {
+  dedup_.flush(
+      now_unix_ns,
+      [this](const Alert& summary) {
+        ++alerts_;
+        emit_(summary);
+      },
+      final_flush);
 }
 
 std::vector<RuleCounters> RecordPipeline::rule_counters() const {

@@ -15,6 +15,7 @@
 
 #include "runtime/agent_status.h"
 #include "runtime/alert.h"
+#include "runtime/alert_dedup.h"
 #include "runtime/clock_mapping.h"
 #include "runtime/policy_generation.h"
 #include "runtime/process_table.h"
@@ -44,6 +45,8 @@ class RecordPipeline {
 
   // Handles one record; false if it was malformed (counted, not fatal).
   bool handle(std::span<const uint8_t> record);
+  // Reports the repeats of `dedup` windows that ended (all of them at shutdown).
+  void flush_dedup(int64_t now_unix_ns, bool final_flush = false);
 
   uint64_t records() const { return records_; }
   uint64_t malformed() const { return malformed_; }
@@ -65,6 +68,7 @@ class RecordPipeline {
   uint64_t alerts_ = 0;
   std::string last_error_;
   std::map<std::string, RuleCounters> per_rule_;
+  AlertDeduplicator dedup_;
 };
 
 }  // namespace vigil::runtime

@@ -1,7 +1,7 @@
 // The maps every policy generation shares, so a hot reload changes programs
 // but not the state around them: the ring buffer the agent reads, the
 // statistics counters, the process cache (executable paths per process), the
-// kill limits' state and the cgroup that `action deny` covers
+// kill limits' and threshold rules' state, and the cgroup that `action deny` covers
 // (bpf/templates/enforce.bpf.h).
 // The first generation's object creates them; later generations reuse them
 // (bpf_map__reuse_fd) before their load, which checks the definitions agree.
@@ -18,8 +18,9 @@ namespace vigil::runtime {
 
 class SharedMaps {
  public:
-  static constexpr std::array<const char*, 5> kNames = {
-      "vigil_events", "vigil_stats", "vigil_proc_cache", "vigil_blast", "vigil_deny_cgroup"};
+  static constexpr std::array<const char*, 6> kNames = {"vigil_events",      "vigil_stats",
+                                                        "vigil_proc_cache",  "vigil_blast",
+                                                        "vigil_deny_cgroup", "vigil_rule_state"};
 
   SharedMaps() = default;
   ~SharedMaps();
@@ -43,7 +44,7 @@ class SharedMaps {
   std::vector<uint64_t> read_stats() const;
 
  private:
-  std::array<int, kNames.size()> fds_ = {-1, -1, -1, -1, -1};  // kNames order
+  std::array<int, kNames.size()> fds_ = {-1, -1, -1, -1, -1, -1};  // kNames order
 };
 
 }  // namespace vigil::runtime

@@ -387,6 +387,7 @@ class Generator {
     c.line("#include \"vigil/prelude.bpf.h\"");
     c.line("#include \"vigil/automaton.bpf.h\"");
     c.line("#include \"vigil/enforce.bpf.h\"");
+    c.line("#include \"vigil/state.bpf.h\"");
     emit_value_gate_maps(c);
     for (const EventPlan& event : plan_.events) {
       emit_matcher(c, event);
@@ -555,7 +556,38 @@ class Generator {
       c.line(fmt::format("  verdict->matched[{0}] = rules[{0}] & {1};", i,
                          c_uint64(complete_mask[i])));
     }
+    for (const PlannedRule& rule : event.rules)
+      if (rule.rule->threshold && !rule.never_matches) emit_threshold(c, rule);
     c.line("}");
+  }
+
+  // ---- Stateful rules ------------------------------------------------------------------
+
+  // A matched threshold rule stays matched only on the N-th event of its key
+  // (bpf/templates/state.bpf.h).
+  void emit_threshold(CText& c, const PlannedRule& rule) {
+    const ir::Threshold& threshold = *rule.rule->threshold;
+    const std::string bit = c_uint64(uint64_t{1} << (rule.bit % 64));
+    c.line(fmt::format("  if (verdict->matched[{}] & {}) {{  // threshold of {}", rule.bit / 64,
+                       bit, c_comment_text(rule.rule->name)));
+    c.line("    __u64 key = VIGIL_FNV_OFFSET;");
+    for (FieldId field : threshold.by) {
+      const FieldInfo& info = field_info(field);
+      const std::string member = "ev->" + EventLayout::get().member(field)->c_name;
+      switch (info.type) {
+        case Type::String:
+          c.line(fmt::format("    key = vigil_mix_string(key, {}, {});", member,
+                             info.capacity.string_bytes));
+          break;
+        case Type::Ip: c.line(fmt::format("    key = vigil_mix_ip(key, &{});", member)); break;
+        default: c.line(fmt::format("    key = vigil_mix(key, (__u64){});", member)); break;
+      }
+    }
+    c.line(fmt::format("    if (!vigil_threshold({}, key, {}, {}, {}, ev->time_ns))",
+                       c_uint64(rule_name_hash(rule.rule->name)), threshold.count,
+                       c_uint64(threshold.window_ns), c_uint64(threshold.rearm_ns.value_or(0))));
+    c.line(fmt::format("      verdict->matched[{}] &= ~{};", rule.bit / 64, bit));
+    c.line("  }");
   }
 
   // ---- Enforcement -------------------------------------------------------------------
@@ -564,9 +596,27 @@ class Generator {
   // mode that needs user space (`matches`, user.name, ...) cannot act before
   // the syscall returns, so it is an error, not a silent alert.
   void check_enforcement(std::vector<std::string>& errors) const {
+    std::set<const ir::Rule*> reported;  // one error per rule, not per event
     for (const EventPlan& event : plan_.events)
       for (const PlannedRule& rule : event.rules) {
         const ir::Rule& source = *rule.rule;
+        if (reported.count(&source)) continue;
+        if (source.sequence) {
+          reported.insert(&source);
+          errors.push_back(fmt::format(
+              "rule {} ({}): sequence rules are checked by `vigil test` but not yet compiled for "
+              "the kernel; this vigil cannot run them",
+              source.name, location(source, options_.sources)));
+          continue;
+        }
+        if (source.threshold && !rule.kernel_complete && !rule.never_matches) {
+          reported.insert(&source);
+          errors.push_back(fmt::format(
+              "rule {} ({}): a threshold is counted in the kernel, but on {} the rule needs user "
+              "space (`matches`, user.name or process.container_id)",
+              source.name, location(source, options_.sources), event_info(event.kind).name));
+          continue;
+        }
         if (source.action == Action::Alert || source.mode == ir::Mode::Audit) continue;
         if (rule.kernel_complete || rule.never_matches) continue;
         errors.push_back(fmt::format(

@@ -1,0 +1,102 @@
+// Stateful rules in the kernel: `threshold N within WINDOW by FIELD, ...`.
+// The generated matcher, after deciding which rules matched an event, calls
+// vigil_threshold() for each matched threshold rule; the rule stays matched
+// only on the event that is the N-th of its key. Semantics (docs/semantics.md,
+// identical in the reference evaluator): per rule and key, a fixed window
+// starts at the first counted event; the N-th event within it fires; the key
+// is then quiet until the window ends (or for `rearm` after the firing event),
+// and the next counted event starts a new window.
+#pragma once
+
+struct vigil_state_key {
+  __u64 rule;  // vigil rule name hash (compiler/codegen/rule_hash.h)
+  __u64 key;   // hash of the `by` fields' values
+};
+
+struct vigil_threshold_state {
+  __u64 window_start;  // 0: no window open
+  __u64 count;
+  __u64 quiet_until;
+};
+
+// Shared by every policy generation (a hot reload keeps the counts), LRU so
+// that a flood of keys evicts the oldest rather than failing: an evicted key
+// starts counting afresh.
+#ifndef VIGIL_RULE_STATE_ENTRIES
+#define VIGIL_RULE_STATE_ENTRIES 65536
+#endif
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, VIGIL_RULE_STATE_ENTRIES);
+  __type(key, struct vigil_state_key);
+  __type(value, struct vigil_threshold_state);
+} vigil_rule_state SEC(".maps");
+
+#define VIGIL_FNV_PRIME 0x100000001b3ull
+#define VIGIL_FNV_OFFSET 0xcbf29ce484222325ull
+
+static __always_inline __u64 vigil_mix(__u64 hash, __u64 value) {
+  for (int i = 0; i < 8; i++) {
+    hash = (hash ^ (value & 0xff)) * VIGIL_FNV_PRIME;
+    value >>= 8;
+  }
+  return hash;
+}
+
+struct vigil_key_walk {
+  const char *text;
+  __u32 limit;
+  __u64 hash;
+};
+
+static long vigil_key_step(__u64 index, void *ctx) {
+  struct vigil_key_walk *walk = ctx;
+  if (index >= walk->limit) return 1;
+  char c = walk->text[index];
+  if (!c) return 1;
+  walk->hash = (walk->hash ^ (__u8)c) * VIGIL_FNV_PRIME;
+  return 0;
+}
+
+// Mixes a NUL-terminated string field of `capacity` bytes into `hash`.
+static __noinline __u64 vigil_mix_string(__u64 hash, const char *text, __u32 capacity) {
+  struct vigil_key_walk walk = {text, capacity, hash};
+  bpf_loop(capacity, vigil_key_step, &walk, 0);
+  return (walk.hash ^ 0xff) * VIGIL_FNV_PRIME;  // ends the string: "a","b" != "ab",""
+}
+
+static __always_inline __u64 vigil_mix_ip(__u64 hash, const struct vigil_ip *ip) {
+  __u64 high, low;
+  __builtin_memcpy(&high, ip->addr, 8);
+  __builtin_memcpy(&low, ip->addr + 8, 8);
+  return vigil_mix(vigil_mix(vigil_mix(hash, ip->family), high), low);
+}
+
+// Counts a matched event of a threshold rule; 1 if it is the N-th of its
+// key's window (the rule fires), 0 if not. Counting is exact per key on one
+// CPU; events of one key on several CPUs at once are counted exactly too
+// (atomic add), except at the instant a window is reset.
+static __noinline int vigil_threshold(__u64 rule, __u64 key, __u64 n, __u64 window, __u64 rearm,
+                                      __u64 now) {
+  struct vigil_state_key k = {rule, key};
+  struct vigil_threshold_state *s = bpf_map_lookup_elem(&vigil_rule_state, &k);
+  if (!s) {
+    struct vigil_threshold_state fresh = {0, 0, 0};
+    bpf_map_update_elem(&vigil_rule_state, &k, &fresh, BPF_NOEXIST);
+    s = bpf_map_lookup_elem(&vigil_rule_state, &k);
+    if (!s) return 0;
+  }
+  if (now < s->quiet_until) return 0;
+  __u64 start = s->window_start;
+  // An event stamped before the window start (CPU clocks race) counts as at it.
+  if (start == 0 || (now > start && now - start >= window)) {
+    if (__sync_val_compare_and_swap(&s->window_start, start, now) == start) s->count = 0;
+    start = s->window_start;
+  }
+  __u64 count = __sync_fetch_and_add(&s->count, 1) + 1;
+  if (count != n) return 0;
+  s->quiet_until = rearm ? now + rearm : start + window;
+  s->window_start = 0;
+  return 1;
+}
