@@ -62,7 +62,9 @@ std::string explain_plan(const PolicyPlan& plan, const SourceManager& sources,
     for (const EventPlan& event : plan.events) {
       for (const PlannedRule& planned : event.rules) {
         if (planned.index != bit) continue;
-        out += fmt::format("  on {} (bit {}): ", event_info(event.kind).name, planned.bit);
+        out += fmt::format(
+            "  on {} (bit {}{}): ", event_info(event.kind).name, planned.bit,
+            planned.step >= 0 ? fmt::format(", sequence step {}", planned.step + 1) : "");
         if (planned.never_matches)
           out += "never matches (a test is false for every such event)\n";
         else if (planned.kernel_complete)

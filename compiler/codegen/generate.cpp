@@ -556,6 +556,7 @@ class Generator {
       c.line(fmt::format("  verdict->matched[{0}] = rules[{0}] & {1};", i,
                          c_uint64(complete_mask[i])));
     }
+    emit_sequences(c, event);
     for (const PlannedRule& rule : event.rules)
       if (rule.rule->threshold && !rule.never_matches) emit_threshold(c, rule);
     c.line("}");
@@ -563,15 +564,10 @@ class Generator {
 
   // ---- Stateful rules ------------------------------------------------------------------
 
-  // A matched threshold rule stays matched only on the N-th event of its key
-  // (bpf/templates/state.bpf.h).
-  void emit_threshold(CText& c, const PlannedRule& rule) {
-    const ir::Threshold& threshold = *rule.rule->threshold;
-    const std::string bit = c_uint64(uint64_t{1} << (rule.bit % 64));
-    c.line(fmt::format("  if (verdict->matched[{}] & {}) {{  // threshold of {}", rule.bit / 64,
-                       bit, c_comment_text(rule.rule->name)));
+  // The hash of a threshold's or sequence's `by` fields, into `key`.
+  static void emit_key(CText& c, const std::vector<FieldId>& by) {
     c.line("    __u64 key = VIGIL_FNV_OFFSET;");
-    for (FieldId field : threshold.by) {
+    for (FieldId field : by) {
       const FieldInfo& info = field_info(field);
       const std::string member = "ev->" + EventLayout::get().member(field)->c_name;
       switch (info.type) {
@@ -583,11 +579,60 @@ class Generator {
         default: c.line(fmt::format("    key = vigil_mix(key, (__u64){});", member)); break;
       }
     }
-    c.line(fmt::format("    if (!vigil_threshold({}, key, {}, {}, {}, ev->time_ns))",
-                       c_uint64(rule_name_hash(rule.rule->name)), threshold.count,
-                       c_uint64(threshold.window_ns), c_uint64(threshold.rearm_ns.value_or(0))));
+  }
+
+  // A matched threshold rule stays matched only on the N-th event of its key
+  // (bpf/templates/state.bpf.h).
+  void emit_threshold(CText& c, const PlannedRule& rule) {
+    const ir::Threshold& threshold = *rule.rule->threshold;
+    const std::string bit = c_uint64(uint64_t{1} << (rule.bit % 64));
+    c.line(fmt::format("  if (verdict->matched[{}] & {}) {{  // threshold of {}", rule.bit / 64,
+                       bit, c_comment_text(rule.rule->name)));
+    emit_key(c, threshold.by);
+    c.line(
+        fmt::format("    struct vigil_state_call call = {{{}, key, 0, {}, {}, {}, ev->time_ns}};",
+                    c_uint64(rule_name_hash(rule.rule->name)), threshold.count,
+                    c_uint64(threshold.window_ns), c_uint64(threshold.rearm_ns.value_or(0))));
+    c.line("    if (!vigil_threshold(&call))");
     c.line(fmt::format("      verdict->matched[{}] &= ~{};", rule.bit / 64, bit));
     c.line("  }");
+  }
+
+  // A sequence rule has a bit per step that applies to this event. The
+  // steps the event matched go to vigil_sequence() (state.bpf.h), every step
+  // bit is cleared, and the bit of the last step is set again only if the
+  // event completed the sequence: the record reports the rule once, there.
+  void emit_sequences(CText& c, const EventPlan& event) {
+    std::map<const ir::Rule*, std::vector<const PlannedRule*>> steps_of;
+    for (const PlannedRule& rule : event.rules)
+      if (rule.step >= 0) steps_of[rule.rule].push_back(&rule);
+    for (const auto& [source, steps] : steps_of) {
+      const ir::Sequence& sequence = *source->sequence;
+      c.line(fmt::format("  {{  // sequence of {}", c_comment_text(source->name)));
+      c.line("    __u64 steps = 0;");
+      const PlannedRule* last = nullptr;
+      for (const PlannedRule* step : steps) {
+        const std::string bit = c_uint64(uint64_t{1} << (step->bit % 64));
+        c.line(fmt::format("    if (verdict->matched[{}] & {}) steps |= {};", step->bit / 64, bit,
+                           c_uint64(uint64_t{1} << step->step)));
+        c.line(fmt::format("    verdict->matched[{}] &= ~{};", step->bit / 64, bit));
+        if (static_cast<size_t>(step->step) + 1 == sequence.steps.size()) last = step;
+      }
+      c.line("    if (steps) {");
+      emit_key(c, sequence.by);
+      c.line(fmt::format(
+          "    struct vigil_state_call call = {{{}, key, steps, {}, {}, 0, ev->time_ns}};",
+          c_uint64(rule_name_hash(source->name)), sequence.steps.size(),
+          c_uint64(sequence.window_ns)));
+      c.line("    if (vigil_sequence(&call))");
+      if (last)
+        c.line(fmt::format("      verdict->matched[{}] |= {};", last->bit / 64,
+                           c_uint64(uint64_t{1} << (last->bit % 64))));
+      else
+        c.line("      ;  // the last step is not on this event: it never completes here");
+      c.line("    }");
+      c.line("  }");
+    }
   }
 
   // ---- Enforcement -------------------------------------------------------------------
@@ -601,12 +646,13 @@ class Generator {
       for (const PlannedRule& rule : event.rules) {
         const ir::Rule& source = *rule.rule;
         if (reported.count(&source)) continue;
-        if (source.sequence) {
+        if (source.sequence && !rule.kernel_complete && !rule.never_matches) {
           reported.insert(&source);
           errors.push_back(fmt::format(
-              "rule {} ({}): sequence rules are checked by `vigil test` but not yet compiled for "
-              "the kernel; this vigil cannot run them",
-              source.name, location(source, options_.sources)));
+              "rule {} ({}): a sequence is followed in the kernel, but its step {} on {} needs "
+              "user space (`matches`, user.name or process.container_id)",
+              source.name, location(source, options_.sources), rule.step + 1,
+              event_info(event.kind).name));
           continue;
         }
         if (source.threshold && !rule.kernel_complete && !rule.never_matches) {

@@ -153,20 +153,24 @@ class Planner {
  public:
   explicit Planner(PolicyPlan& plan) : plan_(plan) {}
 
-  EventPlan plan_event(EventKind kind, const std::vector<uint32_t>& rule_indices) {
+  // `units`: (rule index, sequence step or -1), one bit each, in bit order.
+  EventPlan plan_event(EventKind kind, const std::vector<std::pair<uint32_t, int>>& units) {
     EventPlan event;
     event.kind = kind;
     std::map<std::pair<FieldId, bool>, FieldAutomatonPlan> automata;
     std::map<FieldId, FieldAutomatonPlan> value_gates;
     std::set<FieldId> fields;
-    for (uint32_t bit = 0; bit < rule_indices.size(); ++bit) {
-      const ir::Rule& rule = *plan_.rules[rule_indices[bit]];
+    for (uint32_t bit = 0; bit < units.size(); ++bit) {
+      const ir::Rule& rule = *plan_.rules[units[bit].first];
       PlannedRule planned;
-      planned.index = rule_indices[bit];
+      planned.index = units[bit].first;
       planned.bit = bit;
       planned.rule = &rule;
+      planned.step = units[bit].second;
+      const ir::Predicate& when =
+          planned.step >= 0 ? rule.sequence->steps[planned.step].when : rule.when;
       std::vector<FoundConjunct> conjuncts;
-      collect_conjuncts(rule.when, false, false, nullptr, conjuncts);
+      collect_conjuncts(when, false, false, nullptr, conjuncts);
       for (const ir::Predicate& except : rule.excepts)
         collect_conjuncts(except, true, true, nullptr, conjuncts);
       std::map<FieldId, std::vector<ir::Predicate>> gates;
@@ -223,6 +227,9 @@ class Planner {
       }
       for (const ir::OutputSegment& segment : rule.output)
         if (segment.field) fields.insert(*segment.field);
+      // The key of a threshold or sequence is computed in the kernel.
+      if (rule.threshold) fields.insert(rule.threshold->by.begin(), rule.threshold->by.end());
+      if (rule.sequence) fields.insert(rule.sequence->by.begin(), rule.sequence->by.end());
       event.rules.push_back(std::move(planned));
     }
     for (auto& [field, automaton] : automata) event.automata.push_back(std::move(automaton));
@@ -296,10 +303,21 @@ PolicyPlan plan_policy(const ir::PolicySet& policy) {
   plan.rule_count = static_cast<uint32_t>(plan.rules.size());
   Planner planner(plan);
   for (const EventInfo& event : all_events()) {
-    std::vector<uint32_t> bits;
-    for (uint32_t bit = 0; bit < plan.rule_count; ++bit)
-      if (plan.rules[bit]->events & event_bit(event.kind)) bits.push_back(bit);
-    if (!bits.empty()) plan.events.push_back(planner.plan_event(event.kind, bits));
+    // A sequence rule gets a bit per step that applies to the event: the
+    // generated code then knows which steps an event matched.
+    std::vector<std::pair<uint32_t, int>> units;
+    for (uint32_t index = 0; index < plan.rule_count; ++index) {
+      const ir::Rule& rule = *plan.rules[index];
+      if (!(rule.events & event_bit(event.kind))) continue;
+      if (!rule.sequence) {
+        units.emplace_back(index, -1);
+        continue;
+      }
+      for (size_t step = 0; step < rule.sequence->steps.size(); ++step)
+        if (rule.sequence->steps[step].events & event_bit(event.kind))
+          units.emplace_back(index, static_cast<int>(step));
+    }
+    if (!units.empty()) plan.events.push_back(planner.plan_event(event.kind, units));
   }
   return plan;
 }

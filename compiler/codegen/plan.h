@@ -78,6 +78,10 @@ struct PlannedRule {
   const ir::Rule* rule = nullptr;
   bool kernel_complete = true;  // no UserSpace conjunct
   bool never_matches = false;   // some conjunct is constant false on this event
+  // Sequence rules: the step this bit decides (its `when` replaces the
+  // rule's); -1 for other rules. A sequence rule has a bit per step that
+  // applies to the event.
+  int step = -1;
   std::vector<PlannedConjunct> conjuncts;
 };
 

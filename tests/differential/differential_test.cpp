@@ -14,13 +14,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "compiler/codegen/event_layout.h"
 #include "compiler/driver/compile_policies.h"
+#include "compiler/stateful_evaluator.h"
 #include "runtime/bundle_loader.h"
 #include "tests/differential/event_generator.h"
 
@@ -111,6 +114,65 @@ class Harness {
   }
 
   bool ok() const { return loader_ != nullptr && event_map_ >= 0 && verdict_map_ >= 0; }
+
+  // Stateful rules: `count` events whose keys repeat (process.tgid from a few
+  // values) and whose times advance by 0-400 ms, through the kernel and one
+  // StatefulEvaluator, in order. A rule fires in the kernel if any of its
+  // bits is set (a sequence rule has one per step); it must fire exactly on
+  // the events where the evaluator fires it.
+  DifferentialStats run_stateful(size_t count, uint64_t seed) {
+    DifferentialStats stats;
+    EventGenerator generator(policy(), {.seed = seed});
+    StatefulEvaluator evaluator(policy());
+    std::mt19937_64 random(seed);
+    const EventLayout& layout = EventLayout::get();
+    const uint32_t words = compiled_.bundle->rule_words;
+    std::vector<uint64_t> verdict(2 * words);
+    const FieldId tgid = *find_field("process.tgid");
+    const FieldId uid = *find_field("process.uid");
+    uint64_t now = 1'000'000'000;
+    while (stats.events < count) {
+      Event generated = generator.next();
+      auto found = programs_.find(generated.kind());
+      if (found == programs_.end()) continue;
+      now += random() % 400'000'000;
+      generated.time_ns = now;
+      generated.set(tgid, Value{static_cast<int64_t>(100 + random() % 3)});
+      generated.set(uid, Value{static_cast<int64_t>(random() % 4 == 0 ? 0 : 1000)});
+      std::vector<uint8_t> record = layout.encode(generated);
+      std::optional<Event> seen = layout.decode(record);
+      const uint32_t zero = 0;
+      LIBBPF_OPTS(bpf_test_run_opts, run_options);
+      if (!seen || bpf_map_update_elem(event_map_, &zero, record.data(), BPF_ANY) != 0 ||
+          bpf_prog_test_run_opts(found->second.fd, &run_options) != 0 || run_options.retval != 0 ||
+          bpf_map_lookup_elem(verdict_map_, &zero, verdict.data()) != 0) {
+        ADD_FAILURE() << "running the harness failed";
+        return stats;
+      }
+      ++stats.events;
+      std::vector<const ir::Rule*> fired = evaluator.process(*seen);
+      const codegen::ProgramInfo& info = *found->second.info;
+      std::map<std::string, bool> kernel_fired;
+      for (uint32_t bit = 0; bit < info.rules.size(); ++bit) {
+        const std::string& name = compiled_.bundle->rules[info.rules[bit]].name;
+        kernel_fired[name] = kernel_fired[name] || ((verdict[bit / 64] >> (bit % 64)) & 1);
+      }
+      for (const auto& [name, in_kernel] : kernel_fired) {
+        bool expected = std::any_of(fired.begin(), fired.end(),
+                                    [&](const ir::Rule* rule) { return rule->name == name; });
+        ++stats.rule_checks;
+        stats.kernel_matches += in_kernel;
+        if (in_kernel == expected) continue;
+        ++stats.disagreements;
+        if (stats.first_disagreements.size() < 5)
+          stats.first_disagreements.push_back(
+              "event " + std::to_string(stats.events) + " rule " + name + ": evaluator " +
+              (expected ? "fires" : "does not fire") + ", kernel " +
+              (in_kernel ? "fires" : "does not") + "\n  event: " + describe(*seen));
+      }
+    }
+    return stats;
+  }
   const ir::PolicySet& policy() const { return *compiled_.front_end.policy; }
   const std::map<std::string, uint32_t>& verified_insns() const { return verified_insns_; }
 
@@ -215,6 +277,21 @@ TEST_F(Differential, DefaultPolicyPack) {
 TEST_F(Differential, EveryOperatorAndFieldType) {
   Harness harness({VIGIL_SOURCE_DIR "/tests/differential/policies"});
   expect_agreement(harness, 8000, 2);
+}
+
+// Thresholds and sequences: the kernel's state machines against the
+// evaluator's, event by event (tests/differential/stateful/).
+TEST_F(Differential, StatefulRulesFireOnTheSameEvents) {
+  Harness harness({VIGIL_SOURCE_DIR "/tests/differential/stateful"});
+  ASSERT_TRUE(harness.ok());
+  DifferentialStats stats = harness.run_stateful(6000, 4);
+  std::cout << "stateful differential: " << stats.events << " events, " << stats.rule_checks
+            << " rule decisions, " << stats.kernel_matches << " fired, " << stats.disagreements
+            << " disagreements\n";
+  EXPECT_EQ(stats.events, 6000u);
+  EXPECT_EQ(stats.disagreements, 0u);
+  for (const std::string& text : stats.first_disagreements) ADD_FAILURE() << text;
+  EXPECT_GT(stats.kernel_matches, 50u) << "too few firings to prove anything";
 }
 
 // 1,000 generated rules over every event kind (bench/gen_policy.cpp): the

@@ -1,15 +1,21 @@
-// `threshold N within WINDOW by FIELD` counted in the kernel, for real: the
-// rule fires on exactly the N-th event of a key (not the N-1-th), stays quiet
-// for the rest of the window, keys count independently, and an expired
-// window starts again. And the seed scenario: a ransomware-like process
-// renaming and rewriting 500 files is killed by a threshold rule at the
-// N-th rename. Every process a rule here matches is a child of this test.
+// Stateful rules in the kernel, for real. `threshold N within WINDOW by
+// FIELD`: the rule fires on exactly the N-th event of a key (not the
+// N-1-th), stays quiet for the rest of the window, keys count independently,
+// and an expired window starts again; and the seed scenario, a
+// ransomware-like process renaming and rewriting 500 files, is killed at the
+// N-th rename. `sequence`: steps in order fire, reversed or expired ones do
+// not. Every process a rule here matches is a child of this test.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "tests/agent/agent_process.h"
 
@@ -19,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class Threshold : public ::testing::Test {
+class Stateful : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(geteuid(), 0u) << "the agent loads BPF programs: run this test as root";
@@ -67,7 +73,7 @@ class Threshold : public ::testing::Test {
   fs::path work_;
 };
 
-TEST_F(Threshold, FiresAtExactlyTheNthEventPerKeyAndWindowsExpire) {
+TEST_F(Stateful, FiresAtExactlyTheNthEventPerKeyAndWindowsExpire) {
   std::ofstream(work_ / "p.vigil")
       << "rule third_open {\n  on file.open\n  when file.path startswith \""
       << (work_ / "files").string()
@@ -102,7 +108,7 @@ TEST_F(Threshold, FiresAtExactlyTheNthEventPerKeyAndWindowsExpire) {
 // at the 20th rename. The kill is sent at the entry of that rename(2), which
 // still completes: exactly 20 files end up renamed (docs/enforcement.md; the
 // test allows one more).
-TEST_F(Threshold, RansomwareRenamingManyFilesIsKilledAtTheNthRename) {
+TEST_F(Stateful, RansomwareRenamingManyFilesIsKilledAtTheNthRename) {
   constexpr int kFiles = 500;
   constexpr int kThreshold = 20;
   fs::path victims = work_ / "files";
@@ -149,6 +155,96 @@ TEST_F(Threshold, RansomwareRenamingManyFilesIsKilledAtTheNthRename) {
   ASSERT_EQ(alerts.size(), 1u) << agent.log();
   EXPECT_EQ(alerts[0]["action"], "killed");
   EXPECT_EQ(alerts[0]["process"]["tgid"], child);
+  EXPECT_EQ(agent.stop(), 0) << agent.log();
+}
+
+// A loopback TCP listener, and a connect to it.
+struct Loopback {
+  Loopback() {
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(fd, 64) != 0) return;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    port = ntohs(address.sin_port);
+  }
+  ~Loopback() { close(fd); }
+  void connect_once() const {
+    int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    int ignored = connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    (void)ignored;
+    close(client);
+  }
+  int fd = -1;
+  uint16_t port = 0;
+};
+
+TEST_F(Stateful, SequenceFiresInOrderOnlyNotReversedNotAfterExpiry) {
+  Loopback server;
+  ASSERT_NE(server.port, 0);
+  fs::path stage = work_ / "files" / "stage";
+  std::ofstream(work_ / "p.vigil")
+      << "rule stage_then_connect {\n  sequence by process.tgid within "
+         "1s:\n    [file.open when file.path == \""
+      << stage.string() << "\"]\n    then [net.connect when net.dport == " << server.port
+      << "]\n  output \"{net.dport}\"\n}\n";
+  testing::AgentProcess agent(work_, {"--policies", (work_ / "p.vigil").string(), "--no-watch"});
+  ASSERT_TRUE(agent.wait_for_log("generation 1 live")) << agent.log();
+
+  auto run = [&](auto&& body) {
+    pid_t child = fork();
+    if (child == 0) {
+      body();
+      _exit(0);
+    }
+    waitpid(child, nullptr, 0);
+    return child;
+  };
+  auto open_stage = [&] {
+    int fd = open(stage.c_str(), O_RDONLY | O_CREAT, 0600);
+    if (fd >= 0) close(fd);
+  };
+  pid_t in_order = run([&] {
+    open_stage();
+    server.connect_once();
+  });
+  pid_t reversed = run([&] {
+    server.connect_once();
+    open_stage();
+  });
+  pid_t expired = run([&] {
+    open_stage();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+    server.connect_once();
+  });
+  pid_t only_first = run([&] { open_stage(); });
+  pid_t restarted = run([&] {  // expired, then started again: fires
+    open_stage();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+    open_stage();
+    server.connect_once();
+  });
+
+  std::vector<json> alerts = alerts_of(agent, "stage_then_connect", 2);
+  ASSERT_EQ(alerts.size(), 2u) << agent.log();
+  std::set<int64_t> fired;
+  for (const json& alert : alerts) {
+    fired.insert(alert["process"]["tgid"].get<int64_t>());
+    EXPECT_EQ(alert["event"]["type"], "net.connect");
+    EXPECT_EQ(alert["event"]["fields"]["net.dport"], server.port);
+  }
+  EXPECT_TRUE(fired.count(in_order));
+  EXPECT_TRUE(fired.count(restarted));
+  EXPECT_FALSE(fired.count(reversed));
+  EXPECT_FALSE(fired.count(expired));
+  EXPECT_FALSE(fired.count(only_first));
+  EXPECT_EQ(alerts_of(agent, "stage_then_connect", 3, std::chrono::milliseconds(500)).size(), 2u);
   EXPECT_EQ(agent.stop(), 0) << agent.log();
 }
 
