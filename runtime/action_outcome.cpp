@@ -28,15 +28,18 @@ bool deny_needs_lsm(const ir::Rule& rule) {
   return false;
 }
 
-ActionOutcome action_outcome(const ir::Rule& rule, bool acted, uint32_t withheld,
+ActionOutcome action_outcome(const ir::Rule& rule, bool acted, bool signalled, uint32_t withheld,
                              bool agent_audit) {
   if (rule.action == Action::Alert) return {};
-  // `fallback kill`: a deny that needs BPF LSM, which vigil does not use yet,
-  // is enforced by killing (docs/enforcement.md).
+  // `fallback kill`: a deny whose BPF LSM program cannot run here is
+  // enforced by killing (docs/enforcement.md).
   const bool kill = rule.action == Action::Kill ||
                     (rule.action == Action::Deny && rule.fallback_kill && deny_needs_lsm(rule));
-  if (acted) return {kill ? ActionTaken::Killed : ActionTaken::Denied, ""};
-  ActionOutcome outcome{kill ? ActionTaken::WouldKill : ActionTaken::WouldDeny, ""};
+  // A deny rule's bit is set by the hook that refused the call, or, with
+  // `fallback kill`, by the kill: the record says which.
+  if (acted) return {kill && signalled ? ActionTaken::Killed : ActionTaken::Denied, ""};
+  ActionOutcome outcome{
+      rule.action == Action::Kill ? ActionTaken::WouldKill : ActionTaken::WouldDeny, ""};
   if (rule.mode == ir::Mode::Audit)
     outcome.reason = "rule in audit mode";
   else if (agent_audit)

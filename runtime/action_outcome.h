@@ -19,8 +19,10 @@ struct ActionOutcome {
 // Whether some event of a deny rule would need BPF LSM to refuse the call.
 bool deny_needs_lsm(const ir::Rule& rule);
 
-// `acted`: the kernel set the rule's acted bit; `withheld`: the record's
+// `acted`: the kernel set the rule's acted bit; `signalled`: it sent SIGKILL
+// for the event; `withheld`: the record's
 // WithheldReason bits; `agent_audit`: the agent runs with --audit.
-ActionOutcome action_outcome(const ir::Rule& rule, bool acted, uint32_t withheld, bool agent_audit);
+ActionOutcome action_outcome(const ir::Rule& rule, bool acted, bool signalled, uint32_t withheld,
+                             bool agent_audit);
 
 }  // namespace vigil::runtime

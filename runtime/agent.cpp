@@ -128,6 +128,7 @@ bool Agent::start(std::string* error) {
   std::optional<std::string> cgroup2 = ensure_cgroup2(&cgroup_error);
   if (!cgroup2) log("no cgroup v2: " + cgroup_error);
   if (options_.deny_cgroup.empty() && cgroup2) options_.deny_cgroup = *cgroup2;
+  lsm_ = probe_bpf_lsm();
 
   clock_ = std::make_unique<ClockMapping>();
   processes_ = std::make_unique<ProcessTable>(ProcessTableOptions{}, *clock_);
@@ -194,7 +195,9 @@ bool Agent::start(std::string* error) {
 EnforcementSettings Agent::enforcement() const {
   return {.enforce = !options_.audit,
           .agent_tgid = static_cast<uint32_t>(getpid()),
-          .kill_limit = options_.kill_limit};
+          .kill_limit = options_.kill_limit,
+          .lsm_active = lsm_.kernel_has_bpf_lsm,
+          .lsm_why = lsm_.why};
 }
 
 // The deny programs' cgroup, for the tracepoints' vigil_deny_hooked().

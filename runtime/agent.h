@@ -33,6 +33,7 @@
 #include "runtime/alert_format.h"
 #include "runtime/alert_sink.h"
 #include "runtime/hook_dispatcher.h"
+#include "runtime/lsm_probe.h"
 #include "runtime/policy_generation.h"
 #include "runtime/shared_maps.h"
 
@@ -100,6 +101,7 @@ class Agent {
 
   bool install(std::shared_ptr<PolicyGeneration> generation, std::string* error);
   EnforcementSettings enforcement() const;
+  LsmSupport lsm_;  // probed at start
   bool set_deny_cgroup(std::string* error);
   void start_reload(const std::string& trigger);
   void finish_reload();

@@ -16,6 +16,7 @@
 
 #include "runtime/elf_check.h"
 #include "runtime/libbpf_messages.h"
+#include "runtime/lsm_probe.h"
 #include "runtime/map_contents.h"
 #include "runtime/privileges.h"
 
@@ -111,6 +112,7 @@ BpfObject open_object(const std::vector<uint8_t>& bytes, const std::string& obje
 class HookChecker {
  public:
   explicit HookChecker(std::string tracefs) : tracefs_(std::move(tracefs)) {}
+  std::optional<LsmSupport> lsm_;
   ~HookChecker() { btf__free(vmlinux_btf_); }
   HookChecker(const HookChecker&) = delete;
   HookChecker& operator=(const HookChecker&) = delete;
@@ -123,6 +125,12 @@ class HookChecker {
       struct stat status{};
       if (::stat((tracefs_ + "/events/" + tracepoint).c_str(), &status) == 0) return std::nullopt;
       return "tracepoint " + tracepoint + " does not exist on this kernel";
+    }
+    if (section.rfind("lsm/", 0) == 0) {
+      // BPF LSM programs load only where the kernel runs BPF LSM (lsm=...,bpf).
+      if (!lsm_) lsm_ = probe_bpf_lsm();
+      if (lsm_->kernel_has_bpf_lsm) return std::nullopt;
+      return "BPF LSM cannot be used here: " + lsm_->why;
     }
     if (section.rfind("tp_btf/", 0) == 0) {
       // libbpf resolves these through the kernel's BTF and fails the whole

@@ -1,6 +1,8 @@
 #include "runtime/hook_dispatcher.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
@@ -91,6 +93,8 @@ std::optional<HookPoint> HookPoint::from_section(std::string_view section) {
   }
   if (auto rest = after("cgroup/"); rest && cgroup_attach_type(*rest))
     return HookPoint{HookKind::CgroupSockAddr, "", std::string(*rest)};
+  if (auto rest = after("lsm/"); rest && rest->find('/') == std::string_view::npos)
+    return HookPoint{HookKind::Lsm, "", std::string(*rest)};
   for (std::string_view prefix : {"raw_tp/", "raw_tracepoint/"}) {
     if (auto rest = after(prefix)) {
       if (rest->find('/') != std::string_view::npos) return std::nullopt;
@@ -105,6 +109,7 @@ std::string HookPoint::section() const {
     case HookKind::Tracepoint: return "tp/" + category + "/" + name;
     case HookKind::RawTracepoint: return "raw_tp/" + name;
     case HookKind::CgroupSockAddr: return "cgroup/" + name;
+    case HookKind::Lsm: return "lsm/" + name;
   }
   return name;
 }
@@ -131,13 +136,30 @@ std::unique_ptr<HookDispatcher> HookDispatcher::create(const HookPoint& point, s
   // A cgroup hook with an empty slot allows the call (1); tracing hooks return 0.
   const bool cgroup_hook = point.kind == HookKind::CgroupSockAddr;
   std::vector<bpf_insn> code = dispatcher_instructions(hook->slot_fd_, cgroup_hook ? 1 : 0);
-  bpf_prog_type type = cgroup_hook                          ? BPF_PROG_TYPE_CGROUP_SOCK_ADDR
-                       : point.kind == HookKind::Tracepoint ? BPF_PROG_TYPE_TRACEPOINT
-                                                            : BPF_PROG_TYPE_RAW_TRACEPOINT;
+  bpf_prog_type type = BPF_PROG_TYPE_RAW_TRACEPOINT;
+  if (cgroup_hook) type = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+  if (point.kind == HookKind::Tracepoint) type = BPF_PROG_TYPE_TRACEPOINT;
+  if (point.kind == HookKind::Lsm) type = BPF_PROG_TYPE_LSM;
   char log[4096] = "";
   bpf_prog_load_opts options{};
   options.sz = sizeof options;
   if (cgroup_hook) options.expected_attach_type = *cgroup_attach_type(point.name);
+  if (point.kind == HookKind::Lsm) {
+    // An LSM program names its hook by the BTF id of bpf_lsm_<hook>.
+    btf* vmlinux = btf__load_vmlinux_btf();
+    int id =
+        libbpf_get_error(vmlinux)
+            ? -1
+            : btf__find_by_name_kind(vmlinux, ("bpf_lsm_" + point.name).c_str(), BTF_KIND_FUNC);
+    if (!libbpf_get_error(vmlinux)) btf__free(vmlinux);
+    if (id < 0) {
+      *error = "LSM hook " + point.name + " does not exist on this kernel (no BTF for bpf_lsm_" +
+               point.name + ")";
+      return nullptr;
+    }
+    options.expected_attach_type = BPF_LSM_MAC;
+    options.attach_btf_id = static_cast<uint32_t>(id);
+  }
   options.log_buf = log;
   options.log_size = sizeof log;
   options.log_level = 0;
@@ -180,6 +202,17 @@ bool HookDispatcher::clear_target(std::string* error) {
 
 bool HookDispatcher::attach(std::string* error) {
   if (attached()) return true;
+  if (point_.kind == HookKind::Lsm) {
+    link_fd_ = bpf_link_create(program_fd_, 0, BPF_LSM_MAC, nullptr);
+    if (link_fd_ < 0) link_fd_ = bpf_raw_tracepoint_open(nullptr, program_fd_);
+    if (link_fd_ < 0) {
+      int code = errno;
+      link_fd_ = -1;
+      *error = "cannot attach the BPF LSM hook " + point_.name + ": " + errno_text(code);
+      return false;
+    }
+    return true;
+  }
   if (point_.kind == HookKind::CgroupSockAddr) {
     // A link: added beside the cgroup's other programs (multi-attach), never
     // replacing them, and gone when the agent closes it or dies.

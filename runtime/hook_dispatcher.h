@@ -11,7 +11,7 @@
 // The dispatcher is six instructions built here, not compiled: `vigil run
 // --bundle` needs no compiler. An empty slot makes the tail call fall
 // through: the hook then costs a few nanoseconds and does nothing (a cgroup
-// hook then allows the call: no policy, no denial).
+// or LSM hook then allows the call: no policy, no denial).
 #pragma once
 
 #include <memory>
@@ -21,17 +21,18 @@
 
 namespace vigil::runtime {
 
-enum class HookKind { Tracepoint, RawTracepoint, CgroupSockAddr };
+enum class HookKind { Tracepoint, RawTracepoint, CgroupSockAddr, Lsm };
 
-// "tp/syscalls/sys_enter_openat", "raw_tp/sched_process_fork", "cgroup/connect4", ...
+// "tp/syscalls/sys_enter_openat", "raw_tp/sched_process_fork", "cgroup/connect4",
+// "lsm/file_open", ...
 struct HookPoint {
   HookKind kind = HookKind::Tracepoint;
   std::string category;  // tracepoints only: "syscalls"
-  std::string name;      // "sys_enter_openat"; cgroup hooks: connect4, connect6, bind4, bind6
+  std::string name;  // "sys_enter_openat"; cgroup: connect4, connect6, bind4, bind6; lsm: file_open
 
   // nullopt for a section with no attach point ("syscall", "tp", "tp_btf/…").
   static std::optional<HookPoint> from_section(std::string_view section);
-  std::string section() const;  // the canonical spelling: "tp/…", "raw_tp/…" or "cgroup/…"
+  std::string section() const;  // the canonical spelling: "tp/…", "raw_tp/…", "cgroup/…", "lsm/…"
 };
 
 class HookDispatcher {

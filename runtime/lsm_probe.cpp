@@ -1,11 +1,17 @@
 #include "runtime/lsm_probe.h"
 
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <sys/mount.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "compiler/codegen/generate.h"
 #include "runtime/action_outcome.h"
 #include "runtime/kernel_mounts.h"
 
@@ -14,6 +20,32 @@ namespace {
 
 constexpr long kSecurityfsMagic = 0x73636673;
 constexpr const char* kSecurityfs = "/sys/kernel/security";
+
+// Loads `return 0` as an lsm/file_open program and attaches it for an
+// instant (it allows everything); "" if both work, else what failed.
+std::string try_noop_lsm_program() {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (libbpf_get_error(vmlinux)) return "no kernel BTF";
+  int id = btf__find_by_name_kind(vmlinux, "bpf_lsm_file_open", BTF_KIND_FUNC);
+  btf__free(vmlinux);
+  if (id < 0) return "no BTF for bpf_lsm_file_open";
+  bpf_insn code[2] = {};
+  code[0].code = BPF_ALU64 | BPF_MOV | BPF_K;  // r0 = 0
+  code[0].dst_reg = BPF_REG_0;
+  code[1].code = BPF_JMP | BPF_EXIT;
+  bpf_prog_load_opts options{};
+  options.sz = sizeof options;
+  options.expected_attach_type = BPF_LSM_MAC;
+  options.attach_btf_id = static_cast<uint32_t>(id);
+  int program = bpf_prog_load(BPF_PROG_TYPE_LSM, "vigil_lsm_probe", "GPL", code, 2, &options);
+  if (program < 0) return std::string("loading: ") + std::strerror(errno);
+  int link = bpf_link_create(program, 0, BPF_LSM_MAC, nullptr);
+  if (link < 0) link = bpf_raw_tracepoint_open(nullptr, program);
+  std::string result = link < 0 ? std::string("attaching: ") + std::strerror(errno) : "";
+  if (link >= 0) close(link);
+  close(program);
+  return result;
+}
 
 }  // namespace
 
@@ -28,14 +60,22 @@ LsmSupport probe_bpf_lsm() {
                   "/lsm), so BPF LSM is assumed absent";
     return support;
   }
+  bool listed = false;
   std::stringstream names(support.active);
   for (std::string name; std::getline(names, name, ',');)
-    if (name == "bpf") support.kernel_has_bpf_lsm = true;
-  support.why = support.kernel_has_bpf_lsm
-                    ? "this kernel has BPF LSM, but this version of vigil does not generate LSM "
-                      "programs yet"
-                    : "this kernel was not booted with BPF LSM (active: " + support.active +
-                          "; it needs lsm=...,bpf on the kernel command line)";
+    if (name == "bpf") listed = true;
+  if (!listed) {
+    support.why = "this kernel was not booted with BPF LSM (active: " + support.active +
+                  "; it needs lsm=...,bpf on the kernel command line)";
+    return support;
+  }
+  // Listed is not enough: lockdown or the kernel's configuration can still
+  // refuse LSM programs. Load and attach one that allows everything.
+  std::string refused = try_noop_lsm_program();
+  support.kernel_has_bpf_lsm = refused.empty();
+  support.why = refused.empty() ? "BPF LSM is active (" + support.active + ")"
+                                : "BPF LSM is listed (" + support.active +
+                                      ") but the kernel refuses its programs: " + refused;
   return support;
 }
 
@@ -44,10 +84,22 @@ std::string lsm_deny_error(const ir::Rule& rule, const std::string& where,
   if (rule.action != Action::Deny || rule.mode != ir::Mode::Enforce || rule.fallback_kill ||
       !rule.enabled || !deny_needs_lsm(rule))
     return "";
+  std::string unsupported;
+  for (const EventInfo& event : all_events())
+    if ((rule.events & event_bit(event.kind)) && event.deny == DenyMechanism::Lsm &&
+        !codegen::lsm_deny_generated(event.kind))
+      unsupported += std::string(unsupported.empty() ? "" : ", ") + std::string(event.name);
+  const std::string fix =
+      ". Add `fallback kill` to kill the process instead, `mode audit` to only report, or run "
+      "with --audit";
+  if (!unsupported.empty())
+    return "rule " + rule.name + " (" + where + "): `action deny` on " + unsupported +
+           " needs BPF LSM programs this version of vigil does not generate yet (it denies exec "
+           "and file.open)" +
+           fix;
+  if (support.kernel_has_bpf_lsm) return "";
   return "rule " + rule.name + " (" + where + "): `action deny` on this event needs BPF LSM, and " +
-         support.why +
-         ". Add `fallback kill` to kill the process instead, `mode audit` to only report, or run "
-         "with --audit";
+         support.why + fix;
 }
 
 }  // namespace vigil::runtime

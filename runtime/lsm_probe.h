@@ -1,7 +1,8 @@
 // Whether `action deny` on exec and file events can be enforced: that needs
-// BPF LSM, which the kernel must have been booted with (lsm=...,bpf) and
-// which vigil does not generate programs for yet. Rules that would need it
-// are refused when enforcing, unless they say `fallback kill`.
+// BPF LSM, which the kernel must have been booted with (lsm=...,bpf), and a
+// BPF LSM program vigil generates (exec and file.open so far). Rules that
+// would need what is missing are refused when enforcing, unless they say
+// `fallback kill`.
 #pragma once
 
 #include <string>

@@ -69,12 +69,16 @@ std::optional<MatchRecord> parse_match_record(std::span<const uint8_t> bytes, ui
                      .pending = std::vector<uint64_t>(rule_words),
                      .acted = std::vector<uint64_t>(rule_words),
                      .withheld = 0,
+                     .signalled = false,
                      .event = std::move(*event)};
   std::memcpy(&record.generation, bytes.data() + 8, 8);
   std::memcpy(record.matched.data(), bytes.data() + 16, bitmap);
   std::memcpy(record.pending.data(), bytes.data() + 16 + bitmap, bitmap);
   std::memcpy(record.acted.data(), bytes.data() + 16 + 2 * bitmap, bitmap);
   std::memcpy(&record.withheld, bytes.data() + 16 + 3 * bitmap, 4);
+  uint32_t signalled = 0;
+  std::memcpy(&signalled, bytes.data() + 20 + 3 * bitmap, 4);
+  record.signalled = signalled != 0;
   return record;
 }
 

@@ -35,6 +35,7 @@ struct MatchRecord {
   std::vector<uint64_t> pending;
   std::vector<uint64_t> acted;  // kill sent (or, for deny hooks, the call refused)
   uint32_t withheld = 0;        // WithheldReason bits
+  bool signalled = false;       // the process was sent SIGKILL for this event
   Event event;
 
   bool matched_bit(uint32_t bit) const;

@@ -60,7 +60,7 @@ std::unique_ptr<PolicyGeneration> PolicyGeneration::load(uint64_t id, codegen::B
     for (const codegen::RuleInfo& info : b.rules) {
       const ir::Rule* rule = generation->policy().find(info.name);
       if (!rule || rule->action != Action::Deny) continue;
-      if (!lsm) lsm = probe_bpf_lsm();
+      if (!lsm) lsm = LsmSupport{enforcement.lsm_active, "", enforcement.lsm_why};
       std::string problem =
           lsm_deny_error(*rule, info.file + ":" + std::to_string(info.line), *lsm);
       if (!problem.empty()) {
@@ -100,6 +100,7 @@ std::unique_ptr<PolicyGeneration> PolicyGeneration::load(uint64_t id, codegen::B
       {"vigil_enforce", enforcement.enforce ? 1u : 0u},
       {"vigil_agent_tgid", enforcement.agent_tgid},
       {"vigil_blast_limit", enforcement.kill_limit},
+      {"vigil_lsm_active", enforcement.enforce && enforcement.lsm_active ? 1u : 0u},
   };
   if (!set_rodata_constants(object, constants, error) || !shared.reuse_in(object, error))
     return nullptr;
@@ -118,7 +119,9 @@ std::unique_ptr<PolicyGeneration> PolicyGeneration::load(uint64_t id, codegen::B
     if (!point) continue;  // not a capture program
     // Deny programs act only when enforcing; in audit mode the tracepoints
     // report would_deny on their own.
-    if (point->kind == HookKind::CgroupSockAddr && !enforcement.enforce) continue;
+    if ((point->kind == HookKind::CgroupSockAddr || point->kind == HookKind::Lsm) &&
+        !enforcement.enforce)
+      continue;
     bpf_program* program = bpf_object__find_program_by_name(object, load.name.c_str());
     int fd = program ? bpf_program__fd(program) : -1;
     if (fd < 0) continue;

@@ -37,6 +37,8 @@ struct EnforcementSettings {
   bool enforce = false;     // false: every kill/deny rule only reports (--audit)
   uint32_t agent_tgid = 0;  // never killed
   uint32_t kill_limit = 0;  // distinct executables per kill rule per minute; 0: unlimited
+  bool lsm_active = false;  // the kernel runs BPF LSM: deny on exec/file.open uses it
+  std::string lsm_why;      // LsmSupport::why, for refusals
 };
 
 class PolicyGeneration {

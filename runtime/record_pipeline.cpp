@@ -65,8 +65,8 @@ bool RecordPipeline::handle(std::span<const uint8_t> bytes) {
     alert.rule_line = rule.info->line;
     alert.severity = rule.rule->severity;
     alert.tags = rule.rule->tags;
-    ActionOutcome outcome =
-        action_outcome(*rule.rule, record->acted_bit(bit), record->withheld, options_.audit);
+    ActionOutcome outcome = action_outcome(*rule.rule, record->acted_bit(bit), record->signalled,
+                                           record->withheld, options_.audit);
     alert.action = outcome.taken;
     alert.action_reason = std::move(outcome.reason);
     alert.output = render_output(*rule.rule, event);

@@ -11,6 +11,7 @@
 const volatile __u32 vigil_enforce = 0;      // 1: kill rules in enforce mode act
 const volatile __u32 vigil_agent_tgid = 0;   // never killed
 const volatile __u32 vigil_blast_limit = 0;  // distinct executables per rule per window; 0: none
+const volatile __u32 vigil_lsm_active = 0;   // 1: the BPF LSM deny programs are attached
 
 #define VIGIL_BLAST_WINDOW_NS (60ull * 1000000000ull)
 #define VIGIL_BLAST_SLOTS 64  // vigil_blast_limit is at most this (the agent checks)

@@ -819,3 +819,83 @@ int vigil_process_memfd_create_memfd_create(struct trace_event_raw_sys_enter *ct
   return 0;
 }
 #endif
+
+// ---- Deny: BPF LSM programs -------------------------------------------------------
+// `action deny` on exec and file.open where the kernel runs BPF LSM (booted
+// with lsm=...,bpf): the same matcher, run in the security hook, which
+// refuses the call with EPERM before it has any effect. The event is built
+// from the hook's arguments, so two fields differ from the tracepoint's:
+// file.path is the resolved absolute path, not the string passed; an exec
+// has the new executable's path (process.exe), the name it will run under
+// (process.comm) and the credentials it will run with, but not its
+// arguments (process.args/cmdline belong to the new image; the generator
+// refuses deny rules that read them). docs/enforcement.md.
+#define VIGIL_EPERM 1
+
+#ifdef VIGIL_LSM_DENY_FILE_OPEN
+SEC("lsm/file_open")
+int BPF_PROG(vigil_lsm_file_open, struct file *file) {
+  struct vigil_record *r = vigil_begin(VIGIL_EV_FILE_OPEN);
+  if (!r) return 0;
+  struct vigil_event *ev = &r->event;
+  struct vigil_work *w = vigil_work();
+  ev->file_path[0] = 0;
+  if (w && vigil_file_path(w, file, ev->file_path, sizeof(ev->file_path)))
+    VIGIL_TRUNCATE(ev, VIGIL_FIELD_FILE_PATH);
+  __u32 flags = BPF_CORE_READ(file, f_flags);
+  ev->file_newpath[0] = 0;
+  ev->file_flags = (__s64)flags;
+  ev->file_write = (flags & (VIGIL_O_WRONLY | VIGIL_O_RDWR | VIGIL_O_CREAT | VIGIL_O_TRUNC)) != 0;
+  ev->file_mode = 0;
+  ev->file_uid = 0;
+  ev->file_gid = 0;
+  vigil_match_file_open(ev, &r->verdict);
+  return vigil_deny_file_open(r) ? -VIGIL_EPERM : 0;
+}
+#endif
+
+#ifdef VIGIL_LSM_DENY_EXEC
+// Finds where the last path component of `text` starts (bpf_loop callback:
+// a loop the verifier checks once, not once per byte).
+struct vigil_basename_walk {
+  const char *text;
+  __u32 length;
+  __u32 start;
+};
+
+static long vigil_basename_step(__u64 index, void *ctx) {
+  struct vigil_basename_walk *walk = ctx;
+  if (index >= walk->length || index >= VIGIL_ARG_CHUNK) return 1;
+  if (walk->text[index & (VIGIL_ARG_CHUNK - 1)] == '/') walk->start = index + 1;
+  return 0;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(vigil_lsm_exec, struct linux_binprm *bprm) {
+  struct vigil_record *r = vigil_begin(VIGIL_EV_EXEC);
+  if (!r) return 0;
+  struct vigil_event *ev = &r->event;
+  struct vigil_work *w = vigil_work();
+  ev->process_exe[0] = 0;
+  if (w && vigil_file_path(w, BPF_CORE_READ(bprm, file), ev->process_exe, sizeof(ev->process_exe)))
+    VIGIL_TRUNCATE(ev, VIGIL_FIELD_PROCESS_EXE);
+  // The name the new image will run under: the last component of the name
+  // it was executed by, as begin_new_exec() sets it.
+  if (w) {
+    const char *filename = BPF_CORE_READ(bprm, filename);
+    long n = bpf_probe_read_kernel_str(w->chunk, sizeof(w->chunk), filename);
+    struct vigil_basename_walk walk = {w->chunk, n > 0 ? (__u32)n : 0, 0};
+    bpf_loop(VIGIL_ARG_CHUNK, vigil_basename_step, &walk, 0);
+    bpf_probe_read_kernel_str(ev->process_comm, sizeof(ev->process_comm),
+                              &w->chunk[walk.start & (VIGIL_ARG_CHUNK - 1)]);
+  }
+  const struct cred *cred = BPF_CORE_READ(bprm, cred);
+  if (cred) {
+    ev->process_uid = BPF_CORE_READ(cred, uid.val);
+    ev->process_euid = BPF_CORE_READ(cred, euid.val);
+    ev->process_gid = BPF_CORE_READ(cred, gid.val);
+  }
+  vigil_match_exec(ev, &r->verdict);
+  return vigil_deny_exec(r) ? -VIGIL_EPERM : 0;
+}
+#endif

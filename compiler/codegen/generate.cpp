@@ -380,10 +380,12 @@ class Generator {
         c.line(fmt::format("#define VIGIL_NEED_{} 1", c_identifier_upper(field.name)));
     c.line(fmt::format("#define VIGIL_EVENT_SUBMIT_BYTES {}",
                        EventLayout::get().captured_size(needed)));
-    for (const EventPlan& event : plan_.events)
-      if (!deny_bits(event).empty())
-        c.line(fmt::format("#define VIGIL_DENY_{} 1",
-                           c_identifier_upper(event_info(event.kind).name)));
+    for (const EventPlan& event : plan_.events) {
+      if (deny_bits(event).empty()) continue;
+      const bool lsm = event_info(event.kind).deny == DenyMechanism::Lsm;
+      c.line(fmt::format("#define VIGIL_{}DENY_{} 1", lsm ? "LSM_" : "",
+                         c_identifier_upper(event_info(event.kind).name)));
+    }
     c.line("#include \"vigil/prelude.bpf.h\"");
     c.line("#include \"vigil/automaton.bpf.h\"");
     c.line("#include \"vigil/enforce.bpf.h\"");
@@ -655,6 +657,16 @@ class Generator {
               event_info(event.kind).name));
           continue;
         }
+        if (source.action == Action::Deny && source.mode == ir::Mode::Enforce &&
+            event.kind == EventKind::Exec && reads_new_image_arguments(source)) {
+          reported.insert(&source);
+          errors.push_back(fmt::format(
+              "rule {} ({}): `action deny` on exec is decided before the new program exists, "
+              "where its arguments cannot be read: test process.exe, process.comm or the "
+              "credentials instead of process.args/process.cmdline, or use `action kill`",
+              source.name, location(source, options_.sources)));
+          continue;
+        }
         if (source.threshold && !rule.kernel_complete && !rule.never_matches) {
           reported.insert(&source);
           errors.push_back(fmt::format(
@@ -674,6 +686,23 @@ class Generator {
       }
   }
 
+  static bool reads_new_image_arguments(const ir::Rule& rule) {
+    const FieldId args = *find_field("process.args");
+    const FieldId cmdline = *find_field("process.cmdline");
+    bool reads = false;
+    auto visit = [&](auto&& self, const ir::Predicate& node) -> void {
+      if ((node.kind == Kind::Test || node.kind == Kind::FieldCompare) &&
+          (node.field == args || node.field == cmdline ||
+           (node.kind == Kind::FieldCompare &&
+            (node.other_field == args || node.other_field == cmdline))))
+        reads = true;
+      for (const ir::Predicate& child : node.children) self(self, child);
+    };
+    visit(visit, rule.when);
+    for (const ir::Predicate& except : rule.excepts) visit(visit, except);
+    return reads;
+  }
+
   static bool enforced(const PlannedRule& rule) {
     return !rule.never_matches && rule.kernel_complete && rule.rule->mode == ir::Mode::Enforce;
   }
@@ -688,10 +717,13 @@ class Generator {
            event_info(kind).deny == DenyMechanism::Lsm;
   }
 
-  // Bits of the enforced deny rules a cgroup socket-address hook refuses for.
+  // Bits of the enforced deny rules a deny hook refuses for: a cgroup
+  // socket-address program, or a BPF LSM program where vigil has one.
   std::vector<uint32_t> deny_bits(const EventPlan& event) const {
     std::vector<uint32_t> bits;
-    if (event_info(event.kind).deny != DenyMechanism::CgroupSockAddr || options_.harness)
+    if (options_.harness) return bits;
+    if (event_info(event.kind).deny != DenyMechanism::CgroupSockAddr &&
+        !lsm_deny_generated(event.kind))
       return bits;
     for (const PlannedRule& rule : event.rules)
       if (enforced(rule) && rule.rule->action == Action::Deny) bits.push_back(rule.bit);
@@ -727,7 +759,29 @@ class Generator {
     c.line(fmt::format("static __always_inline void vigil_enforce_{}(struct vigil_record *r) {{",
                        kind));
     c.line("  (void)r;");
-    if (!denies.empty()) {
+    const bool lsm = event_info(event.kind).deny == DenyMechanism::Lsm;
+    if (!denies.empty() && lsm) {
+      // The LSM program reports the enforced deny rules when it runs; else
+      // they fall back to a kill (`fallback kill`) or are reported unenforced.
+      c.line("  if (vigil_lsm_active) {");
+      for (uint32_t i = 0; i < rule_words_; ++i)
+        if (deny_mask[i])
+          c.line(fmt::format("    r->verdict.matched[{0}] &= ~{1};", i, c_uint64(deny_mask[i])));
+      c.line("  } else if (vigil_enforce) {");
+      for (const PlannedRule& rule : event.rules) {
+        if (!enforced(rule) || rule.rule->action != Action::Deny) continue;
+        const std::string test = fmt::format("r->verdict.matched[{}] & {}", rule.bit / 64,
+                                             c_uint64(uint64_t{1} << (rule.bit % 64)));
+        if (rule.rule->fallback_kill)
+          c.line(fmt::format("    if ({}) vigil_kill(r, {}, {});  // {}: fallback kill", test,
+                             rule.bit, c_uint64(rule_name_hash(rule.rule->name)),
+                             c_comment_text(rule.rule->name)));
+        else
+          c.line(
+              fmt::format("    if ({}) r->enforcement.withheld |= VIGIL_WITHHELD_UNHOOKED;", test));
+      }
+      c.line("  }");
+    } else if (!denies.empty()) {
       c.line("  if (vigil_deny_hooked(&r->event)) {");
       for (uint32_t i = 0; i < rule_words_; ++i)
         if (deny_mask[i])
@@ -744,6 +798,8 @@ class Generator {
     for (const PlannedRule& rule : event.rules) {
       const ir::Rule& source = *rule.rule;
       if (!kills(rule, event.kind)) continue;
+      if (source.action == Action::Deny && lsm_deny_generated(event.kind) && !options_.harness)
+        continue;  // above: killed only when the LSM program is not running
       c.line(fmt::format("  if (r->verdict.matched[{}] & {})  // {}", rule.bit / 64,
                          c_uint64(uint64_t{1} << (rule.bit % 64)), c_comment_text(source.name)));
       c.line(fmt::format("    vigil_kill(r, {}, {});", rule.bit,
@@ -982,6 +1038,10 @@ class Generator {
 };
 
 }  // namespace
+
+bool lsm_deny_generated(EventKind kind) {
+  return kind == EventKind::Exec || kind == EventKind::FileOpen;
+}
 
 GeneratedSource generate_bpf(const ir::PolicySet& policy, const GenerateOptions& options) {
   return Generator(policy, options).run();

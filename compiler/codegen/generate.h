@@ -30,6 +30,11 @@ struct GeneratedSource {
   std::vector<std::string> errors;
 };
 
+// Events whose `action deny` the generator enforces with a BPF LSM program
+// (bpf/templates/hooks.bpf.h): exec and file.open. Deny on the other events
+// DenyMechanism::Lsm names needs `fallback kill` or audit mode.
+bool lsm_deny_generated(EventKind kind);
+
 GeneratedSource generate_bpf(const ir::PolicySet& policy, const GenerateOptions& options);
 
 }  // namespace vigil::codegen

@@ -133,6 +133,32 @@ TEST_F(Enforcement, AuditModeActsOnNothingButReportsEverything) {
   EXPECT_EQ(agent.stop(), 0) << agent.log();
 }
 
+// `action deny` on exec needs BPF LSM, which this kernel refuses: with
+// `fallback kill` the process is killed instead, before it runs; a rule in
+// `mode audit` only reports.
+TEST_F(Enforcement, DenyOnExecFallsBackToKillWithoutBpfLsmAndModeAuditOnlyReports) {
+  fs::path victim = binary("victim");
+  fs::path watched = binary("watched");
+  write_policy("rule deny_victim {\n  on exec\n  when process.exe == \"" + victim.string() +
+               "\"\n  action deny\n  fallback kill\n}\n"
+               "rule audited_kill {\n  on exec\n  when process.exe == \"" +
+               watched.string() + "\"\n  action kill\n  mode audit\n}\n");
+  testing::AgentProcess agent(work_, {"--policies", (work_ / "p.vigil").string(), "--no-watch"});
+  ASSERT_TRUE(agent.wait_for_log("generation 1 live")) << agent.log();
+  EXPECT_TRUE(killed(run(victim, work_ / "victim-ran")));
+  EXPECT_FALSE(fs::exists(work_ / "victim-ran"));
+  EXPECT_TRUE(exited_cleanly(run(watched, work_ / "watched-ran")));
+  EXPECT_TRUE(fs::exists(work_ / "watched-ran"));
+  std::vector<json> denied = alerts_for(agent, victim, 1);
+  ASSERT_EQ(denied.size(), 1u) << agent.log();
+  EXPECT_EQ(denied[0]["action"], "killed");
+  std::vector<json> audited = alerts_for(agent, watched, 1);
+  ASSERT_EQ(audited.size(), 1u) << agent.log();
+  EXPECT_EQ(audited[0]["action"], "would_kill");
+  EXPECT_EQ(audited[0]["action_reason"], "rule in audit mode");
+  EXPECT_EQ(agent.stop(), 0) << agent.log();
+}
+
 // The agent is a process like any other to a rule: a kill rule that matches
 // it must report, not kill it.
 TEST_F(Enforcement, TheAgentNeverKillsItself) {

@@ -216,6 +216,80 @@ TEST_P(GuestKernel, BpfLsmIsActiveWhenTheCommandLineAsksForIt) {
   fs::remove_all(work);
 }
 
+// `action deny` on exec and file.open through BPF LSM, compiled here and
+// enforced in a guest booted with it: the exec and the open fail with EPERM
+// before anything happens, other execs and opens work, and each refusal is
+// one `denied` alert with the exact path.
+TEST_P(GuestKernel, LsmDenyRefusesTheExecAndTheOpenAndNothingElse) {
+  const std::string kernel = GetParam();
+  fs::path work = work_dir("lsm-deny-" + kernel);
+  fs::create_directories(work / "policies");
+  std::ofstream(work / "policies" / "deny.vigil")
+      << "rule deny_victim {\n  on exec\n  when process.exe == \"/tmp/t/victim\"\n"
+         "  action deny\n}\n"
+         "rule deny_secret {\n  on file.open\n  when file.path == \"/tmp/t/secret\"\n"
+         "  action deny\n}\n";
+  fs::path bundle = work / "deny.bpf.o";
+  std::string compile = std::string(VIGIL_BINARY) + " compile " + (work / "policies").string() +
+                        " -o " + bundle.string();
+  ASSERT_EQ(std::system(compile.c_str()), 0) << compile;
+
+  testing::GuestRun run;
+  run.kernel = kernel;
+  run.append = "lsm=lockdown,capability,landlock,bpf";
+  run.bins = {std::string(VIGIL_BINARY) + ":/usr/local/bin/vigil", "/usr/bin/true:/bin/true"};
+  run.files = {bundle.string() + ":/bundle/deny.bpf.o",
+               bundle.string() + ".json:/bundle/deny.bpf.o.json"};
+  run.script = R"(R="$GUEST_RESULTS"
+mkdir -p /tmp/t && cp /bin/true /tmp/t/victim && chmod 755 /tmp/t/victim
+echo secret >/tmp/t/secret; echo public >/tmp/t/public
+vigil run --bundle /bundle/deny.bpf.o --output "file:$R/alerts.jsonl,format=json"   --status-socket /run/vigil.sock --no-watch 2>"$R/agent.log" &
+agent=$!
+tries=0
+while ! grep -q "generation 1 live" "$R/agent.log"; do
+  kill -0 "$agent" 2>/dev/null || { cat "$R/agent.log"; exit 1; }
+  tries=$((tries + 1)); [ $tries -lt 3000 ] || { cat "$R/agent.log"; exit 1; }
+  sleep 0.2
+done
+/tmp/t/victim 2>"$R/victim.err"; echo "victim $?" >>"$R/outcomes"
+/bin/true; echo "true $?" >>"$R/outcomes"
+cat /tmp/t/secret >/dev/null 2>"$R/secret.err"; echo "secret $?" >>"$R/outcomes"
+cat /tmp/t/public >/dev/null; echo "public $?" >>"$R/outcomes"
+sleep 2
+kill -TERM "$agent"; wait "$agent"; echo $? >"$R/agent.status"
+cat "$R/outcomes"
+)";
+  testing::GuestResult guest = testing::run_guest(run, work / "guest");
+  const std::string agent_log = guest.file("agent.log");
+  ASSERT_EQ(guest.exit_status, 0) << "the guest script failed; agent log:\n" << agent_log;
+  std::map<std::string, int> outcome;
+  std::istringstream outcomes(guest.file("outcomes"));
+  for (std::string name; outcomes >> name;) outcomes >> outcome[name];
+  EXPECT_NE(outcome["victim"], 0) << guest.file("victim.err");
+  EXPECT_NE(guest.file("victim.err").find("not permitted"), std::string::npos)
+      << guest.file("victim.err");
+  EXPECT_EQ(outcome["true"], 0);
+  EXPECT_EQ(outcome["secret"], 1);
+  EXPECT_NE(guest.file("secret.err").find("not permitted"), std::string::npos)
+      << guest.file("secret.err");
+  EXPECT_EQ(outcome["public"], 0);
+
+  std::vector<json> alerts;
+  std::istringstream lines(guest.file("alerts.jsonl"));
+  for (std::string line; std::getline(lines, line);) alerts.push_back(json::parse(line));
+  std::vector<json> victim = alerts_of(alerts, "deny_victim");
+  std::vector<json> secret = alerts_of(alerts, "deny_secret");
+  ASSERT_EQ(victim.size(), 1u) << guest.file("alerts.jsonl") << agent_log;
+  ASSERT_EQ(secret.size(), 1u) << guest.file("alerts.jsonl") << agent_log;
+  EXPECT_EQ(victim[0]["action"], "denied");
+  EXPECT_EQ(victim[0]["process"]["exe"], "/tmp/t/victim");
+  EXPECT_EQ(secret[0]["action"], "denied");
+  EXPECT_EQ(secret[0]["event"]["fields"]["file.path"], "/tmp/t/secret");
+  EXPECT_EQ(alerts.size(), 2u) << guest.file("alerts.jsonl");
+  EXPECT_EQ(guest.file("agent.status"), "0\n") << agent_log;
+  fs::remove_all(work);
+}
+
 INSTANTIATE_TEST_SUITE_P(Debian, GuestKernel, ::testing::Values("6.1", "6.12"), kernel_name);
 
 }  // namespace
