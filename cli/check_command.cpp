@@ -5,9 +5,12 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "compiler/codegen/generate.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/frontend.h"
 #include "compiler/version.h"
+#include "runtime/action_outcome.h"
+#include "runtime/lsm_probe.h"
 
 namespace vigil::cli {
 namespace {
@@ -19,12 +22,55 @@ struct CheckOptions {
   bool warnings_as_errors = false;
   bool color = false;
   bool no_color = false;
+  std::string bpf_lsm = "auto";  // does the target kernel run BPF LSM: auto (this one), yes, no
 };
+
+// `action deny` on exec and file events needs a BPF LSM program (vigil has
+// them for exec and file.open) and a kernel that runs them. Without both, an
+// enforcing agent would refuse the policy: say so now, at the rule.
+void check_lsm_deny(FrontEndResult& result, const std::string& bpf_lsm) {
+  if (!result.policy) return;
+  std::optional<runtime::LsmSupport> lsm;
+  for (const ir::Rule& rule : result.policy->rules) {
+    if (!rule.enabled || rule.action != Action::Deny || rule.mode != ir::Mode::Enforce ||
+        rule.fallback_kill || !runtime::deny_needs_lsm(rule))
+      continue;
+    std::string unsupported;
+    for (const EventInfo& event : all_events())
+      if ((rule.events & event_bit(event.kind)) && event.deny == DenyMechanism::Lsm &&
+          !codegen::lsm_deny_generated(event.kind))
+        unsupported += std::string(unsupported.empty() ? "" : ", ") + std::string(event.name);
+    std::string problem;
+    if (!unsupported.empty()) {
+      problem = "`action deny` on " + unsupported +
+                " needs a BPF LSM program this version of vigil does not have (it denies exec "
+                "and file.open)";
+    } else if (bpf_lsm == "no") {
+      problem =
+          "`action deny` on this event needs BPF LSM, which --bpf-lsm no says the target "
+          "kernel lacks";
+    } else if (bpf_lsm == "auto") {
+      if (!lsm) lsm = runtime::probe_bpf_lsm();
+      if (!lsm->kernel_has_bpf_lsm)
+        problem = "`action deny` on this event needs BPF LSM, and on this machine " + lsm->why;
+    }
+    if (problem.empty()) continue;
+    Diagnostic& error = result.diagnostics.error("deny-needs-bpf-lsm", rule.action_range, problem);
+    error.hint =
+        "add `fallback kill` to kill the process where the call cannot be denied, or `mode "
+        "audit` to only report";
+    if (unsupported.empty())
+      *error.hint += "; check with --bpf-lsm yes if the hosts that run it have BPF LSM";
+  }
+  if (result.diagnostics.has_errors()) result.policy.reset();
+}
 
 int run_check(const CheckOptions& options) {
   FrontEndResult result = run_front_end(options.paths);
   for (const std::string& error : result.io_errors) std::cerr << "vigil: error: " << error << "\n";
   if (!result.io_errors.empty()) return kExitUsageOrIo;
+  size_t rules = result.policy ? result.policy->rules.size() : 0;
+  check_lsm_deny(result, options.bpf_lsm);
 
   std::vector<Diagnostic> diagnostics = result.diagnostics.sorted(result.sources);
   std::string rendered;
@@ -52,10 +98,9 @@ int run_check(const CheckOptions& options) {
   size_t errors = result.diagnostics.error_count();
   size_t warnings = result.diagnostics.warning_count();
   if (options.format == "text") {
-    size_t rules = result.policy ? result.policy->rules.size() : 0;
     std::cerr << "checked " << result.sources.size() << " file"
               << (result.sources.size() == 1 ? "" : "s");
-    if (result.policy) std::cerr << ", " << rules << " rule" << (rules == 1 ? "" : "s");
+    if (rules) std::cerr << ", " << rules << " rule" << (rules == 1 ? "" : "s");
     std::cerr << ": " << errors << " error" << (errors == 1 ? "" : "s") << ", " << warnings
               << " warning" << (warnings == 1 ? "" : "s") << "\n";
   }
@@ -75,6 +120,11 @@ Command register_check(CLI::App& app) {
   command->add_option("-o,--output", options->output, "Write the report to a file");
   command->add_flag("--warnings-as-errors", options->warnings_as_errors,
                     "Exit 1 when there are warnings");
+  command
+      ->add_option("--bpf-lsm", options->bpf_lsm,
+                   "Whether the kernels that run the policy have BPF LSM (for `action deny` on "
+                   "exec and file events): auto (probe this machine), yes, no")
+      ->check(CLI::IsMember({"auto", "yes", "no"}));
   command->add_flag("--color", options->color, "Colour text output");
   command->add_flag("--no-color", options->no_color, "Never colour text output");
   return {command, [options] { return run_check(*options); }};
