@@ -422,6 +422,7 @@ AgentStatus Agent::status() const {
     status.kernel_submitted = stats[kEventKindCount];
     status.kernel_dropped = stats[kEventKindCount + 1];
   }
+  if (stats.size() >= kEventKindCount + 3) status.kernel_killed = stats[kEventKindCount + 2];
   if (pipeline_) {
     status.records = pipeline_->records();
     status.records_malformed = pipeline_->malformed();

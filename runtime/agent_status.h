@@ -43,6 +43,7 @@ struct AgentStatus {
   uint64_t records_malformed = 0;
   uint64_t kernel_submitted = 0;  // records the kernel wrote
   uint64_t kernel_dropped = 0;    // records lost because the ring buffer was full
+  uint64_t kernel_killed = 0;     // processes killed by kill rules (and fallback kills)
   uint64_t alerts = 0;
   std::vector<RuleCounters> rule_counters;
   std::optional<ReloadResult> last_reload;   // the newest attempt

@@ -7,7 +7,8 @@
 //   vigil_policy_generation, vigil_rules, vigil_hooks_attached      gauges
 //   vigil_events_seen_total{event}           counter
 //   vigil_records_total, vigil_records_malformed_total              counters
-//   vigil_kernel_submitted_total, vigil_kernel_dropped_total        counters
+//   vigil_kernel_submitted_total, vigil_kernel_dropped_total,
+//   vigil_kernel_killed_total                                        counters
 //   vigil_alerts_emitted_total               counter, every alert (the agent's own too)
 //   vigil_alerts_total{rule}                 counter
 //   vigil_rule_completed_false_total{rule}   counter

@@ -110,6 +110,9 @@ TEST_F(Enforcement, KillOnExecStopsTheBinaryBeforeItRunsAndSparesOthers) {
     EXPECT_EQ(alert["event"]["type"], "exec");
   }
   EXPECT_TRUE(alerts_for(agent, bystander, 1, std::chrono::seconds(1)).empty());
+  json status = agent.status();
+  ASSERT_TRUE(status.is_object());
+  EXPECT_EQ(status["kernel_killed"], 3);
   EXPECT_EQ(agent.stop(), 0) << agent.log();
 }
 

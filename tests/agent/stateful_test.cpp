@@ -248,5 +248,27 @@ TEST_F(Stateful, SequenceFiresInOrderOnlyNotReversedNotAfterExpiry) {
   EXPECT_EQ(agent.stop(), 0) << agent.log();
 }
 
+// `dedup`: identical alerts (same rule, same output) within the window are
+// one alert, then one summary with the count of the repeats.
+TEST_F(Stateful, DedupCollapsesIdenticalAlertsIntoOneAndASummary) {
+  fs::path watched = work_ / "files" / "watched";
+  std::ofstream(work_ / "p.vigil")
+      << "rule noisy_open {\n  on file.open\n  when file.path == \"" << watched.string()
+      << "\"\n  dedup 2s\n  output \"{file.path} opened\"\n}\n";
+  testing::AgentProcess agent(work_, {"--policies", (work_ / "p.vigil").string(), "--no-watch"});
+  ASSERT_TRUE(agent.wait_for_log("generation 1 live")) << agent.log();
+  opener(std::vector<std::string>(10, "watched"));
+  std::vector<json> first = alerts_of(agent, "noisy_open", 1);
+  ASSERT_EQ(first.size(), 1u) << agent.log();
+  EXPECT_FALSE(first[0].contains("count"));
+  // The window ends 2 s after the first; the agent reports it within a second.
+  std::vector<json> all = alerts_of(agent, "noisy_open", 2, std::chrono::seconds(6));
+  ASSERT_EQ(all.size(), 2u) << agent.log();
+  EXPECT_EQ(all[1]["count"], 9);
+  EXPECT_EQ(all[1]["output"], watched.string() + " opened");
+  EXPECT_EQ(alerts_of(agent, "noisy_open", 3, std::chrono::milliseconds(1500)).size(), 2u);
+  EXPECT_EQ(agent.stop(), 0) << agent.log();
+}
+
 }  // namespace
 }  // namespace vigil

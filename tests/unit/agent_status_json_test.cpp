@@ -20,6 +20,7 @@ AgentStatus full_status() {
   status.records_malformed = 2;
   status.kernel_submitted = 1066;
   status.kernel_dropped = 66;
+  status.kernel_killed = 4;
   status.alerts = 17;
   status.rule_counters = {{"shell_from_web_server", 12, 0}, {"ssh_key_read", 5, 9}};
   status.last_reload = ReloadResult{.generation = 7,
@@ -55,6 +56,7 @@ TEST(AgentStatusJson, RoundTripThroughText) {
   EXPECT_EQ(back->last_failure->error, "web.vigil:3:5: unknown field `parent.com`");
   EXPECT_EQ(back->last_reload->finished_unix_ns, 1714567990'000000001);
   EXPECT_EQ(json["kernel_dropped"], 66);
+  EXPECT_EQ(json["kernel_killed"], 4);
   EXPECT_EQ(json["events"][0], (nlohmann::json{{"event", "exec"}, {"seen", 20}}));
 }
 

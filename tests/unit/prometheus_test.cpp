@@ -24,6 +24,7 @@ AgentStatus small_status() {
   status.records_malformed = 1;
   status.kernel_submitted = 45;
   status.kernel_dropped = 5;
+  status.kernel_killed = 3;
   status.alerts = 9;
   status.rule_counters = {{"shell_from_web_server", 7, 0}, {"ssh_key_read", 2, 31}};
   status.last_reload = ReloadResult{.generation = 3,
@@ -69,6 +70,9 @@ vigil_kernel_submitted_total 45
 # HELP vigil_kernel_dropped_total Records lost because the ring buffer was full.
 # TYPE vigil_kernel_dropped_total counter
 vigil_kernel_dropped_total 5
+# HELP vigil_kernel_killed_total Processes the kernel killed for a kill rule (or a deny's fallback kill).
+# TYPE vigil_kernel_killed_total counter
+vigil_kernel_killed_total 3
 # HELP vigil_alerts_emitted_total Alerts emitted, the agent's own included.
 # TYPE vigil_alerts_emitted_total counter
 vigil_alerts_emitted_total 9
