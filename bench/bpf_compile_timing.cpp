@@ -1,10 +1,14 @@
-// Compile-latency benchmark for compiler/bpfcc/README.md (run by `bench/run bpfcc`).
+// Compile-latency benchmark for compiler/bpfcc/README.md (run by `bench/run bpf-compile`).
 // Measurements, not assertions. Compares the embedded trimmed vmlinux.h with a full one from
 // bpftool (passed as an extra header, which shadows the embedded one).
+// Prints one JSON line per case, every run's times in ms; a summary on stderr.
+//   vigil-bench-bpf-compile [--runs N]   (default 9)
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
 
 #include "compiler/bpfcc/compile_worker.h"
 #include "compiler/bpfcc/isolated_compile.h"
@@ -13,7 +17,7 @@
 namespace vigil::bpfcc {
 namespace {
 
-constexpr int kRuns = 9;
+int g_runs = 9;
 
 std::string full_vmlinux_h() {
   std::string text;
@@ -29,11 +33,11 @@ std::string full_vmlinux_h() {
 // Each compile runs in a fresh worker (as in vigil, and as it must: see
 // bpf_compiler.h), so "compile" is the in-process Clang time of a first
 // compile in a process and "total" adds spawning and the round trip.
-void report(const std::string& label, const BpfCompileRequest& request) {
+void report(const std::string& name, const std::string& label, const BpfCompileRequest& request) {
   std::vector<double> compile_ms, total_ms;
   std::size_t size = 0;
   compile_bpf_isolated(request);  // warm-up: page in the LLVM libraries
-  for (int i = 0; i < kRuns; ++i) {
+  for (int i = 0; i < g_runs; ++i) {
     BpfCompileResult result = compile_bpf_isolated(request);
     if (!result.ok) {
       std::cerr << label << ": " << result.error << "\n" << result.diagnostics_text;
@@ -43,10 +47,18 @@ void report(const std::string& label, const BpfCompileRequest& request) {
     total_ms.push_back(result.total_time.count() / 1000.0);
     size = result.object.size();
   }
+  nlohmann::json line = {{"case", name},
+                         {"label", label},
+                         {"compile_ms", compile_ms},
+                         {"total_ms", total_ms},
+                         {"object_bytes", size}};
+  std::printf("%s\n", line.dump().c_str());
+  std::fflush(stdout);
   std::sort(compile_ms.begin(), compile_ms.end());
   std::sort(total_ms.begin(), total_ms.end());
-  std::printf("%-40s compile median %6.1f ms (min %6.1f)  total median %6.1f ms  object %zu B\n",
-              label.c_str(), compile_ms[kRuns / 2], compile_ms[0], total_ms[kRuns / 2], size);
+  std::fprintf(stderr,
+               "%-40s compile median %6.1f ms (min %6.1f)  total median %6.1f ms  object %zu B\n",
+               label.c_str(), compile_ms[g_runs / 2], compile_ms[0], total_ms[g_runs / 2], size);
 }
 
 void run_benchmark() {
@@ -67,11 +79,11 @@ void run_benchmark() {
   BpfCompileRequest empty;
   empty.source = "int x;\n";
 
-  report("(b) trimmed vmlinux.h: representative", trimmed);
-  report("(a) full vmlinux.h: representative", full);
-  report("(b) trimmed vmlinux.h: headers only", trimmed_headers_only);
-  report("(a) full vmlinux.h: headers only", full_headers_only);
-  report("no headers: `int x;`", empty);
+  report("trimmed_representative", "(b) trimmed vmlinux.h: representative", trimmed);
+  report("full_representative", "(a) full vmlinux.h: representative", full);
+  report("trimmed_headers_only", "(b) trimmed vmlinux.h: headers only", trimmed_headers_only);
+  report("full_headers_only", "(a) full vmlinux.h: headers only", full_headers_only);
+  report("no_headers", "no headers: `int x;`", empty);
 }
 
 }  // namespace
@@ -81,6 +93,18 @@ int main(int argc, char** argv) {
   // The benchmark binary is its own compile worker: what it times is the
   // worker's start (LLVM's dynamic linking included) and the compile.
   vigil::bpfcc::act_as_own_compile_worker(argc, argv);
+  if (argc == 3 && std::string(argv[1]) == "--runs") {
+    char* end = nullptr;
+    long runs = std::strtol(argv[2], &end, 10);
+    if (*end != '\0' || runs < 1 || runs > 1000) {
+      std::cerr << "vigil-bench-bpf-compile: --runs must be 1..1000\n";
+      return 2;
+    }
+    vigil::bpfcc::g_runs = static_cast<int>(runs);
+  } else if (argc != 1) {
+    std::cerr << "usage: vigil-bench-bpf-compile [--runs N]\n";
+    return 2;
+  }
   vigil::bpfcc::run_benchmark();
   return 0;
 }
