@@ -15,7 +15,11 @@
 // Prints one JSON object with every latency in ns; bench/report takes the
 // medians and percentiles. Root required.
 //
-//   vigil-bench-enforcement [--mode exec] [--runs N] [--vigil PATH]
+//   vigil-bench-enforcement [--mode exec|rename-threshold] [--runs N] [--vigil PATH]
+//
+// Mode `rename-threshold`: the same phases, the child renaming 20 paths; the
+// rule kills at the 20th rename of a process within 10 s (the ransomware
+// case); the latency runs from just before the 20th rename.
 //
 // A new mode (e.g. a threshold rule that kills at the N-th rename) is one
 // more Scenario: its rule, and the child's work before and at the trigger.
@@ -91,9 +95,36 @@ std::string exec_kill_policy(const fs::path& matched) {
          "\"\n  severity critical\n  output \"bench kill {process.exe}\"\n  action kill\n}\n";
 }
 
+// Ransomware-like: a threshold rule kills at the kRenameThreshold-th rename
+// of one process. The child renames paths that start with the target's path
+// (they need not exist: the syscall is counted at its entry), records the
+// clock before the last one, and exits if it survives.
+constexpr int kRenameThreshold = 20;
+
+[[noreturn]] void rename_trigger(const fs::path& target, SharedClock* clock) {
+  for (int i = 1; i <= kRenameThreshold; ++i) {
+    std::string from = target.string() + ".doc" + std::to_string(i);
+    std::string to = from + ".locked";
+    if (i == kRenameThreshold) clock->trigger_ns = monotonic_ns();
+    rename(from.c_str(), to.c_str());
+  }
+  _exit(0);
+}
+
+std::string rename_threshold_policy(const fs::path& matched) {
+  return "rule bench_kill {\n  on file.rename\n  when file.path startswith \"" +
+         matched.string() + ".doc\"\n  threshold " + std::to_string(kRenameThreshold) +
+         " within 10s by process.tgid\n  severity critical\n"
+         "  output \"bench kill {process.exe}\"\n  action kill\n}\n";
+}
+
 const Scenario kScenarios[] = {
     {"exec", "kill on exec: execve() of the matched binary until waitpid() sees SIGKILL",
      exec_kill_policy, exec_trigger},
+    {"rename-threshold",
+     "threshold kill: the 20th rename() of one process until waitpid() sees SIGKILL (the "
+     "baseline: the 20th rename and exit)",
+     rename_threshold_policy, rename_trigger},
 };
 
 // The child being waited for, for the SIGALRM watchdog and signal cleanup.
@@ -282,7 +313,8 @@ bool run_phase(const Scenario& scenario, const fs::path& target, int runs, bool 
 
 int usage(const std::string& problem) {
   if (!problem.empty()) std::cerr << "vigil-bench-enforcement: " << problem << "\n";
-  std::cerr << "usage: vigil-bench-enforcement [--mode exec] [--runs N] [--vigil PATH]\n";
+  std::cerr << "usage: vigil-bench-enforcement [--mode exec|rename-threshold] [--runs N] "
+               "[--vigil PATH]\n";
   return 2;
 }
 
