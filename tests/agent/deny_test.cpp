@@ -1,4 +1,4 @@
-// `action deny` on net.connect for real: the agent attaches its deny
+// `action deny` on net.connect and net.bind for real: the agent attaches its deny
 // programs (cgroup/connect4, connect6) to a cgroup this test creates, never
 // to the machine's root. A process in that cgroup, or in a cgroup below it,
 // gets EPERM for the denied destination and connects anywhere else; a
@@ -95,7 +95,7 @@ int connect_from(const fs::path& cgroup, int family, uint16_t port) {
   return result;
 }
 
-class DenyConnect : public ::testing::Test {
+class Deny : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(geteuid(), 0u) << "the agent loads BPF programs: run this test as root";
@@ -136,7 +136,7 @@ class DenyConnect : public ::testing::Test {
   fs::path work_;
 };
 
-TEST_F(DenyConnect, InsideTheCgroupTheDestinationIsRefusedAndEverythingElseWorks) {
+TEST_F(Deny, InsideTheCgroupTheDestinationIsRefusedAndEverythingElseWorks) {
   Listener denied4(AF_INET), allowed4(AF_INET), denied6(AF_INET6);
   ASSERT_NE(denied4.port, 0);
   ASSERT_NE(allowed4.port, 0);
@@ -179,7 +179,60 @@ TEST_F(DenyConnect, InsideTheCgroupTheDestinationIsRefusedAndEverythingElseWorks
   EXPECT_EQ(connect_from(cgroup_, AF_INET, denied4.port), 0);
 }
 
-TEST_F(DenyConnect, AuditModeRefusesNothing) {
+// bind(2) in the cgroup to the denied port: EPERM, and the port stays free.
+int bind_from(const fs::path& cgroup, uint16_t port) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return -1;
+  pid_t child = fork();
+  if (child == 0) {
+    close(pipe_fds[0]);
+    if (!cgroup.empty()) std::ofstream(cgroup / "cgroup.procs") << getpid() << std::flush;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    int result = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 ? 0 : errno;
+    close(fd);
+    ssize_t ignored = write(pipe_fds[1], &result, sizeof result);
+    (void)ignored;
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  int result = -1;
+  if (read(pipe_fds[0], &result, sizeof result) != sizeof result) result = -1;
+  close(pipe_fds[0]);
+  waitpid(child, nullptr, 0);
+  return result;
+}
+
+TEST_F(Deny, BindToADeniedPortIsRefusedInsideTheCgroupOnly) {
+  // Two ports the kernel just handed out, so free now.
+  uint16_t denied = 0, allowed = 0;
+  {
+    Listener a(AF_INET), b(AF_INET);
+    denied = a.port;
+    allowed = b.port;
+  }
+  ASSERT_NE(denied, 0);
+  std::ofstream(work_ / "p.vigil")
+      << "rule deny_test_port {\n  on net.bind\n  when net.sport == " << denied
+      << "\n  action deny\n}\n";
+  testing::AgentProcess agent(work_, {"--policies", (work_ / "p.vigil").string(), "--no-watch",
+                                      "--deny-cgroup", cgroup_.string()});
+  ASSERT_TRUE(agent.wait_for_log("generation 1 live")) << agent.log();
+  EXPECT_EQ(bind_from(cgroup_, denied), EPERM);
+  EXPECT_EQ(bind_from(cgroup_, allowed), 0);
+  EXPECT_EQ(bind_from({}, denied), 0);
+  std::vector<json> alerts = rule_alerts(agent, 2);
+  ASSERT_EQ(alerts.size(), 2u) << agent.log();
+  EXPECT_EQ(alerts[0]["action"], "denied");
+  EXPECT_EQ(alerts[0]["event"]["fields"]["net.sport"], denied);
+  EXPECT_EQ(alerts[1]["action"], "would_deny");
+  EXPECT_EQ(agent.stop(), 0) << agent.log();
+}
+
+TEST_F(Deny, AuditModeRefusesNothing) {
   Listener denied4(AF_INET);
   ASSERT_NE(denied4.port, 0);
   std::ofstream(work_ / "p.vigil")
@@ -198,7 +251,7 @@ TEST_F(DenyConnect, AuditModeRefusesNothing) {
 
 // Deny on exec needs BPF LSM, which this kernel refuses: an enforcing agent
 // must refuse the policy with a clear message, not run it as an alert.
-TEST_F(DenyConnect, DenyThatNeedsBpfLsmIsRefusedWhenEnforcing) {
+TEST_F(Deny, DenyThatNeedsBpfLsmIsRefusedWhenEnforcing) {
   std::ofstream(work_ / "p.vigil")
       << "rule deny_exec_marker {\n  on exec\n  when process.exe == \"/nonexistent/vigil-marker\"\n"
          "  action deny\n}\n";
