@@ -69,7 +69,8 @@ int run_check(const CheckOptions& options) {
   FrontEndResult result = run_front_end(options.paths);
   for (const std::string& error : result.io_errors) std::cerr << "vigil: error: " << error << "\n";
   if (!result.io_errors.empty()) return kExitUsageOrIo;
-  size_t rules = result.policy ? result.policy->rules.size() : 0;
+  const bool analysed = result.policy.has_value();
+  const size_t rules = analysed ? result.policy->rules.size() : 0;
   check_lsm_deny(result, options.bpf_lsm);
 
   std::vector<Diagnostic> diagnostics = result.diagnostics.sorted(result.sources);
@@ -100,7 +101,7 @@ int run_check(const CheckOptions& options) {
   if (options.format == "text") {
     std::cerr << "checked " << result.sources.size() << " file"
               << (result.sources.size() == 1 ? "" : "s");
-    if (rules) std::cerr << ", " << rules << " rule" << (rules == 1 ? "" : "s");
+    if (analysed) std::cerr << ", " << rules << " rule" << (rules == 1 ? "" : "s");
     std::cerr << ": " << errors << " error" << (errors == 1 ? "" : "s") << ", " << warnings
               << " warning" << (warnings == 1 ? "" : "s") << "\n";
   }

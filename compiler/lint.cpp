@@ -173,12 +173,26 @@ std::optional<AttackTagProblem> attack_tag_problem(std::string_view tag) {
   return problem;
 }
 
+// A deny is decided again in the deny hook (cgroup or LSM), which sees each
+// call a second time: a threshold or sequence there would count it twice.
+void lint_stateful_deny(const RuleOutline& outline, Diagnostics& diagnostics) {
+  const ir::Rule& rule = outline.rule;
+  if (rule.action != Action::Deny || !(rule.threshold || rule.sequence)) return;
+  Diagnostic& error = diagnostics.error(
+      "stateful-deny", rule.action_range,
+      "rule " + quoted(rule.name) + " has `action deny` and a " +
+          (rule.threshold ? "`threshold`" : "`sequence`") +
+          ", which vigil cannot enforce: the deny hook sees each call a second time");
+  error.hint = "use `action kill` to stop the process at the event that fires the rule";
+}
+
 void lint(const SymbolTable& symbols, const std::vector<RuleOutline>& rules,
           const CheckedConditions& conditions, Diagnostics& diagnostics) {
   lint_unused(symbols, diagnostics);
   for (const RuleOutline& outline : rules) {
     lint_constant(outline, conditions, diagnostics);
     lint_user_space(outline, conditions, diagnostics);
+    lint_stateful_deny(outline, diagnostics);
   }
   for (const RuleSymbol& rule : symbols.rules) {
     lint_tags(*rule.decl, diagnostics);

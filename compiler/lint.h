@@ -6,9 +6,10 @@
 //   user-space-evaluation       `matches` or a user-space-only field: the kernel
 //                               cannot decide the rule on its own
 //
-// and two errors that need the same facts: a kill/deny rule or a threshold
+// and errors that need the same facts: a kill/deny rule or a threshold
 // rule that the kernel cannot decide (action-needs-kernel,
-// threshold-needs-kernel).
+// threshold-needs-kernel), and a deny rule with a threshold or sequence
+// (stateful-deny).
 //   malformed-attack-tag        a tag that looks like a MITRE ATT&CK id but is
 //                               not one (`t1059`, `T105`, `T1059.4`)
 #pragma once

@@ -33,6 +33,7 @@ struct {
     if (bpf_probe_read_kernel(&record->event, sizeof(record->event), input)) return 2; \
     __builtin_memset(&record->verdict, 0, sizeof(record->verdict));              \
     vigil_match_##kind(&record->event, &record->verdict);                        \
+    vigil_state_##kind(&record->event, &record->verdict);                        \
     __builtin_memcpy(output, &record->verdict, sizeof(*output));                 \
     return 0;                                                                    \
   }

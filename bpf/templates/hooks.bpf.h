@@ -33,10 +33,12 @@
 #define VIGIL_NR_FINIT_MODULE 273
 #endif
 
-// Match, act (enforce.bpf.h: kill rules in enforce mode), then report.
+// Match, count stateful rules (state.bpf.h), act (enforce.bpf.h: kill
+// rules in enforce mode), then report.
 #define VIGIL_MATCH_AND_SUBMIT(kind, r)             \
   do {                                              \
     vigil_match_##kind(&(r)->event, &(r)->verdict); \
+    vigil_state_##kind(&(r)->event, &(r)->verdict); \
     vigil_enforce_##kind(r);                        \
     vigil_submit(r);                                \
   } while (0)

@@ -393,6 +393,7 @@ class Generator {
     emit_value_gate_maps(c);
     for (const EventPlan& event : plan_.events) {
       emit_matcher(c, event);
+      emit_state(c, event);
       emit_enforcement(c, event);
     }
     c.line("");
@@ -558,6 +559,23 @@ class Generator {
       c.line(fmt::format("  verdict->matched[{0}] = rules[{0}] & {1};", i,
                          c_uint64(complete_mask[i])));
     }
+    c.line("}");
+  }
+
+  // vigil_state_<kind>: thresholds and sequences, after the matcher, once per
+  // event: the capture hooks and the test harness call it, the deny programs
+  // do not (they see the same call as a capture hook; counting there too
+  // would count it twice, and deny rules cannot be stateful).
+  void emit_state(CText& c, const EventPlan& event) {
+    const std::string kind = c_identifier(event_info(event.kind).name);
+    bool stateful = false;
+    for (const PlannedRule& rule : event.rules)
+      stateful |= rule.rule->threshold.has_value() || rule.rule->sequence.has_value();
+    c.line(fmt::format(
+        "static {} void vigil_state_{}(struct vigil_event *ev, struct vigil_verdict *verdict) {{",
+        stateful ? "__noinline" : "__always_inline", kind));
+    c.line("  (void)ev;");
+    c.line("  (void)verdict;");
     emit_sequences(c, event);
     for (const PlannedRule& rule : event.rules)
       if (rule.rule->threshold && !rule.never_matches) emit_threshold(c, rule);
@@ -664,6 +682,14 @@ class Generator {
               "rule {} ({}): `action deny` on exec is decided before the new program exists, "
               "where its arguments cannot be read: test process.exe, process.comm or the "
               "credentials instead of process.args/process.cmdline, or use `action kill`",
+              source.name, location(source, options_.sources)));
+          continue;
+        }
+        if ((source.threshold || source.sequence) && source.action == Action::Deny) {
+          reported.insert(&source);
+          errors.push_back(fmt::format(
+              "rule {} ({}): `action deny` cannot be combined with a threshold or a sequence "
+              "(the deny hooks see each call once more); use `action kill`",
               source.name, location(source, options_.sources)));
           continue;
         }

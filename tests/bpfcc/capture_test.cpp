@@ -98,7 +98,10 @@ std::string capture_source(const ProgramShape& shape) {
   for (EventKind kind : kinds)
     c << "static __always_inline void vigil_match_" << codegen::c_identifier(event_info(kind).name)
       << "(struct vigil_event *ev, struct vigil_verdict *verdict) { vigil_test_match(ev, verdict); "
-         "}\nstatic __always_inline void vigil_enforce_"
+         "}\nstatic __always_inline void vigil_state_"
+      << codegen::c_identifier(event_info(kind).name)
+      << "(struct vigil_event *ev, struct vigil_verdict *verdict) { (void)ev; (void)verdict; }\n"
+         "static __always_inline void vigil_enforce_"
       << codegen::c_identifier(event_info(kind).name) << "(struct vigil_record *r) { (void)r; }\n";
   if (shape.harness) {
     c << "#include \"vigil/harness.bpf.h\"\n";

@@ -219,7 +219,8 @@ TEST_P(GuestKernel, BpfLsmIsActiveWhenTheCommandLineAsksForIt) {
 // `action deny` on exec and file.open through BPF LSM, compiled here and
 // enforced in a guest booted with it: the exec and the open fail with EPERM
 // before anything happens, other execs and opens work, and each refusal is
-// one `denied` alert with the exact path.
+// one `denied` alert with the exact path. A threshold on file.open counts
+// each open once, though both the tracepoint and the LSM program see it.
 TEST_P(GuestKernel, LsmDenyRefusesTheExecAndTheOpenAndNothingElse) {
   const std::string kernel = GetParam();
   fs::path work = work_dir("lsm-deny-" + kernel);
@@ -228,7 +229,10 @@ TEST_P(GuestKernel, LsmDenyRefusesTheExecAndTheOpenAndNothingElse) {
       << "rule deny_victim {\n  on exec\n  when process.exe == \"/tmp/t/victim\"\n"
          "  action deny\n}\n"
          "rule deny_secret {\n  on file.open\n  when file.path == \"/tmp/t/secret\"\n"
-         "  action deny\n}\n";
+         "  action deny\n}\n"
+         // Counted once per open although the LSM program sees each open too.
+         "rule third_open {\n  on file.open\n  when file.path startswith \"/tmp/t/count\"\n"
+         "  threshold 3 within 1m by process.tgid\n  output \"{file.path}\"\n}\n";
   fs::path bundle = work / "deny.bpf.o";
   std::string compile = std::string(VIGIL_BINARY) + " compile " + (work / "policies").string() +
                         " -o " + bundle.string();
@@ -243,6 +247,7 @@ TEST_P(GuestKernel, LsmDenyRefusesTheExecAndTheOpenAndNothingElse) {
   run.script = R"(R="$GUEST_RESULTS"
 mkdir -p /tmp/t && cp /bin/true /tmp/t/victim && chmod 755 /tmp/t/victim
 echo secret >/tmp/t/secret; echo public >/tmp/t/public
+for i in 1 2 3 4; do echo $i >/tmp/t/count$i; done
 vigil run --bundle /bundle/deny.bpf.o --output "file:$R/alerts.jsonl,format=json"   --status-socket /run/vigil.sock --no-watch 2>"$R/agent.log" &
 agent=$!
 tries=0
@@ -255,6 +260,7 @@ done
 /bin/true; echo "true $?" >>"$R/outcomes"
 cat /tmp/t/secret >/dev/null 2>"$R/secret.err"; echo "secret $?" >>"$R/outcomes"
 cat /tmp/t/public >/dev/null; echo "public $?" >>"$R/outcomes"
+for i in 1 2 3 4; do read line </tmp/t/count$i; done
 sleep 2
 kill -TERM "$agent"; wait "$agent"; echo $? >"$R/agent.status"
 cat "$R/outcomes"
@@ -285,7 +291,10 @@ cat "$R/outcomes"
   EXPECT_EQ(victim[0]["process"]["exe"], "/tmp/t/victim");
   EXPECT_EQ(secret[0]["action"], "denied");
   EXPECT_EQ(secret[0]["event"]["fields"]["file.path"], "/tmp/t/secret");
-  EXPECT_EQ(alerts.size(), 2u) << guest.file("alerts.jsonl");
+  std::vector<json> third = alerts_of(alerts, "third_open");
+  ASSERT_EQ(third.size(), 1u) << guest.file("alerts.jsonl");
+  EXPECT_EQ(third[0]["output"], "/tmp/t/count3");
+  EXPECT_EQ(alerts.size(), 3u) << guest.file("alerts.jsonl");
   EXPECT_EQ(guest.file("agent.status"), "0\n") << agent_log;
   fs::remove_all(work);
 }

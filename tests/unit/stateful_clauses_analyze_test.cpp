@@ -403,6 +403,9 @@ TEST(SemaSequence, ActionsActOnTheLastStep) {
   EXPECT_EQ(a->errors(),
             (Lines{"a.vigil:7:10: error[action-not-allowed]: action `kill` is not allowed on "
                    "event `exit`",
+                   "a.vigil:11:3: error[stateful-deny]: rule `t` has `action deny` and a "
+                   "`sequence`, which vigil cannot enforce: the deny hook sees each call a "
+                   "second time",
                    "a.vigil:12:3: error[fallback-not-allowed]: `fallback kill` applies only to "
                    "events that `deny` enforces through BPF LSM, not to event `net.connect`"}));
   EXPECT_EQ(full(a->sources, a->sorted()[0]),
