@@ -112,8 +112,8 @@ constexpr int kRenameThreshold = 20;
 }
 
 std::string rename_threshold_policy(const fs::path& matched) {
-  return "rule bench_kill {\n  on file.rename\n  when file.path startswith \"" +
-         matched.string() + ".doc\"\n  threshold " + std::to_string(kRenameThreshold) +
+  return "rule bench_kill {\n  on file.rename\n  when file.path startswith \"" + matched.string() +
+         ".doc\"\n  threshold " + std::to_string(kRenameThreshold) +
          " within 10s by process.tgid\n  severity critical\n"
          "  output \"bench kill {process.exe}\"\n  action kill\n}\n";
 }
