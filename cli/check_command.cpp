@@ -5,11 +5,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "compiler/codegen/generate.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/frontend.h"
 #include "compiler/version.h"
-#include "runtime/action_outcome.h"
 #include "runtime/lsm_probe.h"
 
 namespace vigil::cli {
@@ -31,35 +29,32 @@ struct CheckOptions {
 void check_lsm_deny(FrontEndResult& result, const std::string& bpf_lsm) {
   if (!result.policy) return;
   std::optional<runtime::LsmSupport> lsm;
+  auto usable = [&] {
+    if (bpf_lsm != "auto") return bpf_lsm == "yes";
+    if (!lsm) lsm = runtime::probe_bpf_lsm();
+    return lsm->kernel_has_bpf_lsm;
+  };
   for (const ir::Rule& rule : result.policy->rules) {
-    if (!rule.enabled || rule.action != Action::Deny || rule.mode != ir::Mode::Enforce ||
-        rule.fallback_kill || !runtime::deny_needs_lsm(rule))
-      continue;
-    std::string unsupported;
-    for (const EventInfo& event : all_events())
-      if ((rule.events & event_bit(event.kind)) && event.deny == DenyMechanism::Lsm &&
-          !codegen::lsm_deny_generated(event.kind))
-        unsupported += std::string(unsupported.empty() ? "" : ", ") + std::string(event.name);
+    // Not a deny that needs BPF LSM even where it is usable: no need to probe.
+    if (!runtime::lsm_deny_problem(rule, false)) continue;
+    std::optional<runtime::LsmDenyProblem> found = runtime::lsm_deny_problem(rule, usable());
+    if (!found) continue;
     std::string problem;
-    if (!unsupported.empty()) {
-      problem = "`action deny` on " + unsupported +
+    if (!found->unsupported_events.empty())
+      problem = "`action deny` on " + found->unsupported_events +
                 " needs a BPF LSM program this version of vigil does not have (it denies exec "
                 "and file.open)";
-    } else if (bpf_lsm == "no") {
+    else if (bpf_lsm == "no")
       problem =
           "`action deny` on this event needs BPF LSM, which --bpf-lsm no says the target "
           "kernel lacks";
-    } else if (bpf_lsm == "auto") {
-      if (!lsm) lsm = runtime::probe_bpf_lsm();
-      if (!lsm->kernel_has_bpf_lsm)
-        problem = "`action deny` on this event needs BPF LSM, and on this machine " + lsm->why;
-    }
-    if (problem.empty()) continue;
+    else
+      problem = "`action deny` on this event needs BPF LSM, and on this machine " + lsm->why;
     Diagnostic& error = result.diagnostics.error("deny-needs-bpf-lsm", rule.action_range, problem);
     error.hint =
         "add `fallback kill` to kill the process where the call cannot be denied, or `mode "
         "audit` to only report";
-    if (unsupported.empty())
+    if (found->unsupported_events.empty())
       *error.hint += "; check with --bpf-lsm yes if the hosts that run it have BPF LSM";
   }
   if (result.diagnostics.has_errors()) result.policy.reset();

@@ -79,25 +79,33 @@ LsmSupport probe_bpf_lsm() {
   return support;
 }
 
-std::string lsm_deny_error(const ir::Rule& rule, const std::string& where,
-                           const LsmSupport& support) {
+std::optional<LsmDenyProblem> lsm_deny_problem(const ir::Rule& rule, bool bpf_lsm_usable) {
   if (rule.action != Action::Deny || rule.mode != ir::Mode::Enforce || rule.fallback_kill ||
       !rule.enabled || !deny_needs_lsm(rule))
-    return "";
-  std::string unsupported;
+    return std::nullopt;
+  LsmDenyProblem problem;
   for (const EventInfo& event : all_events())
     if ((rule.events & event_bit(event.kind)) && event.deny == DenyMechanism::Lsm &&
         !codegen::lsm_deny_generated(event.kind))
-      unsupported += std::string(unsupported.empty() ? "" : ", ") + std::string(event.name);
+      problem.unsupported_events +=
+          std::string(problem.unsupported_events.empty() ? "" : ", ") + std::string(event.name);
+  if (problem.unsupported_events.empty() && bpf_lsm_usable) return std::nullopt;
+  return problem;
+}
+
+std::string lsm_deny_error(const ir::Rule& rule, const std::string& where,
+                           const LsmSupport& support) {
+  std::optional<LsmDenyProblem> problem = lsm_deny_problem(rule, support.kernel_has_bpf_lsm);
+  if (!problem) return "";
   const std::string fix =
       ". Add `fallback kill` to kill the process instead, `mode audit` to only report, or run "
       "with --audit";
-  if (!unsupported.empty())
-    return "rule " + rule.name + " (" + where + "): `action deny` on " + unsupported +
+  if (!problem->unsupported_events.empty())
+    return "rule " + rule.name + " (" + where + "): `action deny` on " +
+           problem->unsupported_events +
            " needs BPF LSM programs this version of vigil does not generate yet (it denies exec "
            "and file.open)" +
            fix;
-  if (support.kernel_has_bpf_lsm) return "";
   return "rule " + rule.name + " (" + where + "): `action deny` on this event needs BPF LSM, and " +
          support.why + fix;
 }

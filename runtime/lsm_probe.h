@@ -5,6 +5,7 @@
 // `fallback kill`.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "compiler/ir.h"
@@ -19,6 +20,14 @@ struct LsmSupport {
 
 // Reads the active LSMs (mounting securityfs if needed).
 LsmSupport probe_bpf_lsm();
+
+// Why an enforced deny rule cannot be enforced (nullopt: it can):
+// `unsupported_events` lists its events vigil has no LSM program for; when
+// empty, the problem is that BPF LSM is not usable (`bpf_lsm_usable` false).
+struct LsmDenyProblem {
+  std::string unsupported_events;  // "file.rename, file.unlink"
+};
+std::optional<LsmDenyProblem> lsm_deny_problem(const ir::Rule& rule, bool bpf_lsm_usable);
 
 // The error for an enforced deny rule that needs BPF LSM and has no
 // `fallback kill`; empty if the rule is fine.
