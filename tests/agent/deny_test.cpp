@@ -73,16 +73,17 @@ int connect_to(int family, uint16_t port) {
   return result;
 }
 
-// Runs `connect_to` in a child moved into `cgroup` (empty: stays where the
-// test is); returns the child's result.
-int connect_from(const fs::path& cgroup, int family, uint16_t port) {
+// Runs `call` in a child moved into `cgroup` (empty: stays where the test
+// is); returns what it returned (0 or an errno), -1 if the child failed.
+template <typename Call>
+int in_cgroup(const fs::path& cgroup, Call call) {
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return -1;
   pid_t child = fork();
   if (child == 0) {
     close(pipe_fds[0]);
     if (!cgroup.empty()) std::ofstream(cgroup / "cgroup.procs") << getpid() << std::flush;
-    int result = connect_to(family, port);
+    int result = call();
     ssize_t ignored = write(pipe_fds[1], &result, sizeof result);
     (void)ignored;
     _exit(0);
@@ -93,6 +94,10 @@ int connect_from(const fs::path& cgroup, int family, uint16_t port) {
   close(pipe_fds[0]);
   waitpid(child, nullptr, 0);
   return result;
+}
+
+int connect_from(const fs::path& cgroup, int family, uint16_t port) {
+  return in_cgroup(cgroup, [&] { return connect_to(family, port); });
 }
 
 class Deny : public ::testing::Test {
@@ -179,14 +184,9 @@ TEST_F(Deny, InsideTheCgroupTheDestinationIsRefusedAndEverythingElseWorks) {
   EXPECT_EQ(connect_from(cgroup_, AF_INET, denied4.port), 0);
 }
 
-// bind(2) in the cgroup to the denied port: EPERM, and the port stays free.
+// bind(2) to 127.0.0.1:`port` from a child in `cgroup`: 0 or the errno.
 int bind_from(const fs::path& cgroup, uint16_t port) {
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) return -1;
-  pid_t child = fork();
-  if (child == 0) {
-    close(pipe_fds[0]);
-    if (!cgroup.empty()) std::ofstream(cgroup / "cgroup.procs") << getpid() << std::flush;
+  return in_cgroup(cgroup, [&] {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -194,16 +194,8 @@ int bind_from(const fs::path& cgroup, uint16_t port) {
     address.sin_port = htons(port);
     int result = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 ? 0 : errno;
     close(fd);
-    ssize_t ignored = write(pipe_fds[1], &result, sizeof result);
-    (void)ignored;
-    _exit(0);
-  }
-  close(pipe_fds[1]);
-  int result = -1;
-  if (read(pipe_fds[0], &result, sizeof result) != sizeof result) result = -1;
-  close(pipe_fds[0]);
-  waitpid(child, nullptr, 0);
-  return result;
+    return result;
+  });
 }
 
 TEST_F(Deny, BindToADeniedPortIsRefusedInsideTheCgroupOnly) {
