@@ -1,0 +1,311 @@
+// The default pack's kill and deny rules, for real. The pack ships them in
+// `mode audit`; this test switches them to `mode enforce` from an overlay
+// directory, the way users opt in, and adds `except process.cgroup_id != C`
+// so they act only in a cgroup C the test creates. Each rule then meets the
+// behaviour it names, done by a child the test starts in C: the child is
+// killed (or its call refused) and the alert says so. The same behaviour
+// outside C is left alone. A last test checks that every kill/deny rule of
+// the pack has a case here, so a new one cannot ship untested.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <set>
+
+#include "compiler/frontend.h"
+#include "runtime/kernel_mounts.h"
+#include "tests/agent/agent_process.h"
+
+namespace vigil {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The pack's kill/deny rules and what each does when enforced.
+constexpr const char* kMemfdExecRule = "fileless_memfd_exec";
+constexpr const char* kMinerRule = "crypto_miner_process";
+constexpr const char* kShellConnectRule = "shell_connects_out";
+constexpr const char* kPreloadRule = "ld_preload_file_modified";
+constexpr const char* kMiningPortRule = "connect_to_mining_pool_port";
+constexpr const char* kMassRenameRule = "mass_file_rename";
+const std::set<std::string> kTestedRules = {kMemfdExecRule, kMinerRule,      kShellConnectRule,
+                                            kPreloadRule,   kMiningPortRule, kMassRenameRule};
+
+bool killed(int status) {
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+// One agent for the whole suite: the pack plus the overlay, deny programs on C.
+class PackEnforcement : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_EQ(geteuid(), 0u) << "the agent loads BPF programs: run this test as root";
+    std::string error;
+    std::optional<std::string> root = runtime::ensure_cgroup2(&error);
+    ASSERT_TRUE(root) << "cgroup v2 is required: " << error;
+    cgroup_ = fs::path(*root) / ("vigil-pack-test-" + std::to_string(getpid()));
+    work_ = fs::temp_directory_path() / ("vigil-pack-" + std::to_string(getpid()));
+    fs::remove_all(work_);
+    fs::create_directories(work_ / "overlay");
+    fs::create_directories(work_ / "bin");
+    fs::create_directory(cgroup_);
+    struct stat info{};
+    ASSERT_EQ(stat(cgroup_.c_str(), &info), 0);
+    // On cgroup v2 a cgroup's id is its directory's inode number.
+    cgroup_id_ = info.st_ino;
+
+    std::ofstream overlay(work_ / "overlay" / "enforce.vigil");
+    for (const std::string& rule : kTestedRules)
+      overlay << "extend rule " << rule
+              << " {\n  mode enforce\n  except process.cgroup_id != " << cgroup_id_ << "\n}\n";
+    overlay.close();
+
+    agent_ = std::make_unique<testing::AgentProcess>(
+        work_, std::vector<std::string>{"--policies", std::string(VIGIL_SOURCE_DIR) + "/policies",
+                                        "--policies", (work_ / "overlay").string(), "--no-watch",
+                                        "--deny-cgroup", cgroup_.string()});
+    ASSERT_TRUE(agent_->wait_for_log("generation 1 live", 1, std::chrono::seconds(120)))
+        << agent_->log();
+  }
+
+  static void TearDownTestSuite() {
+    if (agent_) {
+      EXPECT_EQ(agent_->stop(), 0) << agent_->log();
+    }
+    agent_.reset();
+    std::error_code ignored;
+    fs::remove(cgroup_, ignored);  // children have been waited for: it is empty
+    fs::remove_all(work_, ignored);
+  }
+
+  void SetUp() override { ASSERT_TRUE(agent_) << "the agent did not start"; }
+
+  // Runs `body` in a child, inside C when `inside`; returns its wait status.
+  static int run_child(bool inside, const std::function<int()>& body) {
+    pid_t child = fork();
+    if (child == 0) {
+      if (inside) std::ofstream(cgroup_ / "cgroup.procs") << getpid() << std::flush;
+      _exit(body());
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    return status;
+  }
+
+  // Alerts of `rule` whose process is `pid`, waiting up to `timeout` for one.
+  static std::vector<json> alerts_of(const std::string& rule, pid_t pid,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    std::vector<json> found;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+      found.clear();
+      for (const json& alert : agent_->alerts())
+        if (alert.value("rule", "") == rule && alert["process"].value("tgid", -1) == pid)
+          found.push_back(alert);
+      if (!found.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return found;
+  }
+
+  // A copy of /usr/bin/true named `name` in the test's directory.
+  static fs::path copy_of_true(const std::string& name) {
+    fs::path path = work_ / "bin" / name;
+    fs::copy_file("/usr/bin/true", path, fs::copy_options::overwrite_existing);
+    fs::permissions(path, fs::perms::owner_all);
+    return path;
+  }
+
+  static inline fs::path cgroup_;
+  static inline fs::path work_;
+  static inline uint64_t cgroup_id_ = 0;
+  static inline std::unique_ptr<testing::AgentProcess> agent_;
+};
+
+// The child reports its pid through a pipe before it acts, so the test can
+// find its alert after it is dead.
+struct ChildPid {
+  ChildPid() {
+    if (pipe(fds) != 0) fds[0] = fds[1] = -1;
+  }
+  ~ChildPid() {
+    close(fds[0]);
+    close(fds[1]);
+  }
+  void send() const {
+    pid_t pid = getpid();
+    ssize_t ignored = write(fds[1], &pid, sizeof pid);
+    (void)ignored;
+  }
+  pid_t receive() const {
+    pid_t pid = -1;
+    if (read(fds[0], &pid, sizeof pid) != sizeof pid) return -1;
+    return pid;
+  }
+  int fds[2];
+};
+
+TEST_F(PackEnforcement, FilelessExecFromMemfdIsKilled) {
+  auto exec_memfd = [](const ChildPid& pid) {
+    pid.send();
+    int memfd = static_cast<int>(memfd_create("payload", MFD_CLOEXEC));
+    int binary = open("/usr/bin/true", O_RDONLY | O_CLOEXEC);
+    if (memfd < 0 || binary < 0) return 2;
+    char buffer[65536];
+    for (ssize_t n; (n = read(binary, buffer, sizeof buffer)) > 0;)
+      if (write(memfd, buffer, static_cast<size_t>(n)) != n) return 3;
+    char* const argv[] = {const_cast<char*>("payload"), nullptr};
+    fexecve(memfd, argv, environ);
+    return 4;
+  };
+  ChildPid inside_pid;
+  int status = run_child(true, [&] { return exec_memfd(inside_pid); });
+  EXPECT_TRUE(killed(status)) << "wait status " << status;
+  std::vector<json> alerts = alerts_of(kMemfdExecRule, inside_pid.receive());
+  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
+  EXPECT_EQ(alerts[0]["action"], "killed");
+
+  ChildPid outside_pid;
+  status = run_child(false, [&] { return exec_memfd(outside_pid); });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
+}
+
+TEST_F(PackEnforcement, CryptoMinerIsKilledBeforeItRuns) {
+  fs::path miner = copy_of_true("xmrig");
+  auto exec_miner = [&](const ChildPid& pid) {
+    pid.send();
+    execl(miner.c_str(), "xmrig", "-o", "stratum+tcp://pool.example:3333", nullptr);
+    return 127;
+  };
+  ChildPid inside_pid;
+  int status = run_child(true, [&] { return exec_miner(inside_pid); });
+  EXPECT_TRUE(killed(status)) << "wait status " << status;
+  std::vector<json> alerts = alerts_of(kMinerRule, inside_pid.receive());
+  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
+  EXPECT_EQ(alerts[0]["action"], "killed");
+
+  ChildPid outside_pid;
+  status = run_child(false, [&] { return exec_miner(outside_pid); });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
+}
+
+TEST_F(PackEnforcement, ShellConnectingOutIsKilledAtConnect) {
+  // bash's /dev/tcp: the shell itself connects, as in `bash -i >& /dev/tcp/…`.
+  // 192.0.2.1 (TEST-NET-1) never answers; a killed shell never writes.
+  fs::path marker = work_ / "shell-went-on";
+  auto shell_connect = [&](const ChildPid& pid) {
+    pid.send();
+    std::string script = "exec 3<>/dev/tcp/192.0.2.1/80; echo > " + marker.string();
+    execl("/bin/bash", "bash", "-c", script.c_str(), nullptr);
+    return 127;
+  };
+  ChildPid inside_pid;
+  int status = run_child(true, [&] { return shell_connect(inside_pid); });
+  EXPECT_TRUE(killed(status)) << "wait status " << status;
+  EXPECT_FALSE(fs::exists(marker));
+  std::vector<json> alerts = alerts_of(kShellConnectRule, inside_pid.receive());
+  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
+  EXPECT_EQ(alerts[0]["action"], "killed");
+}
+
+TEST_F(PackEnforcement, LdSoPreloadWriteIsDeniedOrKilled) {
+  // O_WRONLY without O_CREAT or O_TRUNC: even if nothing stopped the open, it
+  // would change nothing (and fails with ENOENT where the file is absent).
+  auto open_preload = [](const ChildPid& pid) {
+    pid.send();
+    int fd = open("/etc/ld.so.preload", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) close(fd);
+    return fd >= 0 ? 0 : (errno == EPERM ? 10 : 11);
+  };
+  ChildPid inside_pid;
+  int status = run_child(true, [&] { return open_preload(inside_pid); });
+  std::vector<json> alerts = alerts_of(kPreloadRule, inside_pid.receive());
+  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
+  // With BPF LSM the open fails with EPERM; without it `fallback kill` kills.
+  if (alerts[0]["action"] == "denied") {
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 10) << "wait status " << status;
+  } else {
+    EXPECT_EQ(alerts[0]["action"], "killed");
+    EXPECT_TRUE(killed(status)) << "wait status " << status;
+  }
+}
+
+TEST_F(PackEnforcement, MiningPoolPortConnectIsRefused) {
+  auto connect_pool_port = [](const ChildPid& pid) {
+    pid.send();
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(3333);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int result = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    int error = result == 0 ? 0 : errno;
+    close(fd);
+    return error == EPERM ? 10 : 11;  // nothing listens: ECONNREFUSED unless denied
+  };
+  ChildPid inside_pid;
+  int status = run_child(true, [&] { return connect_pool_port(inside_pid); });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 10) << "wait status " << status;
+  std::vector<json> alerts = alerts_of(kMiningPortRule, inside_pid.receive());
+  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
+  EXPECT_EQ(alerts[0]["action"], "denied");
+
+  ChildPid outside_pid;
+  status = run_child(false, [&] { return connect_pool_port(outside_pid); });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 11) << "wait status " << status;
+}
+
+TEST_F(PackEnforcement, MassRenameIsKilledAtTheThreshold) {
+  fs::path files = work_ / "files";
+  fs::create_directories(files);
+  constexpr int kFiles = 200;
+  for (int i = 0; i < kFiles; ++i) std::ofstream(files / std::to_string(i)) << "data";
+  auto rename_all = [&](const ChildPid& pid) {
+    pid.send();
+    for (int i = 0; i < kFiles; ++i) {
+      std::string from = (files / std::to_string(i)).string();
+      if (rename(from.c_str(), (from + ".locked").c_str()) != 0) return 2;
+    }
+    return 0;
+  };
+  ChildPid inside_pid;
+  int status = run_child(true, [&] { return rename_all(inside_pid); });
+  EXPECT_TRUE(killed(status)) << "wait status " << status;
+  std::vector<json> alerts = alerts_of(kMassRenameRule, inside_pid.receive());
+  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
+  EXPECT_EQ(alerts[0]["action"], "killed");
+  // Killed at the 30th rename (sys_enter: that rename still completes).
+  size_t renamed = 0;
+  for (const auto& entry : fs::directory_iterator(files))
+    if (entry.path().extension() == ".locked") ++renamed;
+  EXPECT_GE(renamed, 30u);
+  EXPECT_LE(renamed, 31u);
+}
+
+TEST_F(PackEnforcement, EveryKillOrDenyRuleOfThePackIsTestedHere) {
+  FrontEndResult result = run_front_end({std::string(VIGIL_SOURCE_DIR) + "/policies"});
+  ASSERT_TRUE(result.policy) << "the pack does not compile";
+  std::set<std::string> acting;
+  for (const ir::Rule& rule : result.policy->rules)
+    if (rule.action != Action::Alert) acting.insert(rule.name);
+  EXPECT_EQ(acting, kTestedRules)
+      << "a kill/deny rule of the pack needs a real-kernel case in this file";
+  for (const ir::Rule& rule : result.policy->rules) {
+    if (rule.action != Action::Alert) {
+      EXPECT_EQ(rule.mode, ir::Mode::Audit) << rule.name << " must ship in mode audit";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vigil
