@@ -241,17 +241,19 @@ TEST_F(PackEnforcement, LdSoPreloadWriteIsDeniedOrKilled) {
 }
 
 TEST_F(PackEnforcement, MiningPoolPortConnectIsRefused) {
+  // 192.0.2.1 (TEST-NET-1) never answers: a non-blocking connect that is not
+  // refused is left in progress.
   auto connect_pool_port = [](const ChildPid& pid) {
     pid.send();
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(3333);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    inet_pton(AF_INET, "192.0.2.1", &address.sin_addr);
     int result = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
     int error = result == 0 ? 0 : errno;
     close(fd);
-    return error == EPERM ? 10 : 11;  // nothing listens: ECONNREFUSED unless denied
+    return error == EPERM ? 10 : error == EINPROGRESS ? 11 : 12;
   };
   ChildPid inside_pid;
   int status = run_child(true, [&] { return connect_pool_port(inside_pid); });
