@@ -397,6 +397,10 @@ static long vigil_args_step(__u64 index, void* unused) {
       }
     }
     if (wants && len > 0) {
+      // pos <= VIGIL_CMDLINE_BYTES - 1 always holds, but older verifiers
+      // (6.1) cannot see it through the min below, and Clang drops the mask
+      // on `take` as redundant: bound pos itself.
+      if (pos > VIGIL_CMDLINE_BYTES - 1) pos = VIGIL_CMDLINE_BYTES - 1;
       __u32 room = VIGIL_CMDLINE_BYTES - 1 - pos;
       __u32 take = len < room ? len : room;
       bpf_probe_read_kernel(&ev->process_cmdline[pos & (VIGIL_CMDLINE_BYTES - 1)],

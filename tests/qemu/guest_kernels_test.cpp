@@ -299,6 +299,55 @@ cat "$R/outcomes"
   fs::remove_all(work);
 }
 
+// The default policy pack, compiled here, loads on each kernel: every one of
+// its programs passes that kernel's verifier, the agent goes live with all
+// its rules, and a rule of it reports a real event in the guest.
+TEST_P(GuestKernel, DefaultPackLoadsAndReports) {
+  const std::string kernel = GetParam();
+  fs::path work = work_dir("pack-" + kernel);
+  fs::path bundle = work / "pack.bpf.o";
+  std::string compile = std::string(VIGIL_BINARY) + " compile " + VIGIL_SOURCE_DIR "/policies" +
+                        " -o " + bundle.string();
+  ASSERT_EQ(std::system(compile.c_str()), 0) << compile;
+  std::ifstream manifest_file(bundle.string() + ".json");
+  json manifest = json::parse(manifest_file, nullptr, false);
+  ASSERT_TRUE(manifest.is_object());
+
+  testing::GuestRun run;
+  run.kernel = kernel;
+  run.bins = {std::string(VIGIL_BINARY) + ":/usr/local/bin/vigil"};
+  run.files = {bundle.string() + ":/bundle/pack.bpf.o",
+               bundle.string() + ".json:/bundle/pack.bpf.o.json"};
+  run.script = R"(R="$GUEST_RESULTS"
+vigil run --bundle /bundle/pack.bpf.o --audit --output "file:$R/alerts.jsonl,format=json" \
+  --status-socket /run/vigil.sock --no-watch 2>"$R/agent.log" &
+agent=$!
+tries=0
+while ! grep -q "generation 1 live" "$R/agent.log"; do
+  kill -0 "$agent" 2>/dev/null || { cat "$R/agent.log"; exit 1; }
+  tries=$((tries + 1)); [ $tries -lt 3000 ] || { cat "$R/agent.log"; exit 1; }
+  sleep 0.2
+done
+cat /etc/shadow >/dev/null 2>&1
+sleep 2
+kill -TERM "$agent"; wait "$agent"; echo $? >"$R/agent.status"
+)";
+  testing::GuestResult guest = testing::run_guest(run, work / "guest");
+  const std::string agent_log = guest.file("agent.log");
+  ASSERT_EQ(guest.exit_status, 0) << "the guest script failed; agent log:\n" << agent_log;
+  size_t rules = manifest.value("rules", json::array()).size();
+  EXPECT_GE(rules, 50u);
+  EXPECT_NE(agent_log.find("generation 1 live: " + std::to_string(rules) + " rules"),
+            std::string::npos)
+      << agent_log;
+  std::vector<json> alerts;
+  std::istringstream lines(guest.file("alerts.jsonl"));
+  for (std::string line; std::getline(lines, line);) alerts.push_back(json::parse(line));
+  EXPECT_FALSE(alerts_of(alerts, "shadow_file_read").empty()) << guest.file("alerts.jsonl");
+  EXPECT_EQ(guest.file("agent.status"), "0\n") << agent_log;
+  fs::remove_all(work);
+}
+
 INSTANTIATE_TEST_SUITE_P(Debian, GuestKernel, ::testing::Values("6.1", "6.12"), kernel_name);
 
 }  // namespace
