@@ -27,5 +27,6 @@ Command register_explain(CLI::App& app);
 Command register_verify(CLI::App& app);
 Command register_run(CLI::App& app);
 Command register_status(CLI::App& app);
+Command register_coverage(CLI::App& app);
 
 }  // namespace vigil::cli

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
       vigil::cli::register_test(app),    vigil::cli::register_docs(app),
       vigil::cli::register_compile(app), vigil::cli::register_explain(app),
       vigil::cli::register_verify(app),  vigil::cli::register_run(app),
-      vigil::cli::register_status(app),
+      vigil::cli::register_status(app),  vigil::cli::register_coverage(app),
   };
 
   try {
