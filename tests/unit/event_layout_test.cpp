@@ -105,9 +105,11 @@ TEST(EventLayout, OnDemandFieldsComeLastAndMayBeLeftOut) {
   for (const EventMember& member : layout.members())
     if (captured_on_demand(field_info(member.field)))
       first_on_demand = std::min(first_on_demand, member.offset);
-  for (const EventMember& member : layout.members())
-    if (!captured_on_demand(field_info(member.field)))
+  for (const EventMember& member : layout.members()) {
+    if (!captured_on_demand(field_info(member.field))) {
       EXPECT_LE(member.offset + member.size, first_on_demand) << member.c_name;
+    }
+  }
   EXPECT_LT(layout.captured_size({}), layout.size() / 2);
   std::vector<bool> needed(all_fields().size(), false);
   needed[args] = true;
