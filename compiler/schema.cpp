@@ -109,6 +109,8 @@ constexpr std::array kFieldRows = {
     FieldRow{"process.cmdline", Type::String, kOne, K, kAllEvents, str(512), "Arguments joined by single spaces."},
     FieldRow{"process.args", Type::String, kMany, K, kAllEvents, strs(16, 128), "Each argument, argv[0] first."},
     FieldRow{"process.tty", Type::String, kOne, K, kAllEvents, str(32), "Controlling terminal name (e.g. pts/0), empty if none."},
+    FieldRow{"process.stdin_type", Type::String, kOne, K, kAllEvents, str(8), "Type of the file open on fd 0 at the event: \"socket\", \"pipe\" (pipe or FIFO), \"tty\" (terminal: char device major 4, 5 or 136-143), \"char\" (other char device, e.g. /dev/null), \"file\", \"dir\", \"block\", \"none\" (fd 0 not open) or \"other\"."},
+    FieldRow{"process.stdout_type", Type::String, kOne, K, kAllEvents, str(8), "Type of the file open on fd 1 at the event, named as for process.stdin_type."},
     FieldRow{"process.cgroup_id", Type::Int, kOne, K, kAllEvents, kScalar, "Id of the process's cgroup v2."},
     FieldRow{"process.container_id", Type::String, kOne, U, kAllEvents, str(0), "Container id derived from the cgroup path, empty on the host."},
     FieldRow{"process.start_time", Type::Int, kOne, K, kAllEvents, kScalar, "Process start time, ns since boot."},

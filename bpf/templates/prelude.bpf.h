@@ -494,6 +494,56 @@ static long vigil_ancestor_step(__u64 index, void* unused) {
 }
 #endif
 
+// ---- stdin / stdout: process.stdin_type, process.stdout_type ----------------------
+
+#if defined(VIGIL_NEED_PROCESS_STDIN_TYPE) || defined(VIGIL_NEED_PROCESS_STDOUT_TYPE)
+#define VIGIL_S_IFMT 0170000
+#define VIGIL_S_IFSOCK 0140000
+#define VIGIL_S_IFREG 0100000
+#define VIGIL_S_IFBLK 0060000
+#define VIGIL_S_IFDIR 0040000
+#define VIGIL_S_IFCHR 0020000
+#define VIGIL_S_IFIFO 0010000
+
+// The type of the file open on descriptor `fd` of the table `fdt` into dst
+// (8 bytes): "socket", "pipe", "tty", "char", "file", "dir", "block", "none"
+// (not open) or "other". A reverse shell is a shell whose stdin/stdout is a
+// socket. Terminals are the char devices of majors 4, 5 (tty, console, ptmx)
+// and 136-143 (pts); the kernel's dev_t keeps the major above bit 20.
+static __noinline void vigil_fd_type(struct fdtable* fdt, __u32 fd, char* dst) {
+  struct file* file = NULL;
+  if (fdt && fd < BPF_CORE_READ(fdt, max_fds)) {
+    struct file** fds = BPF_CORE_READ(fdt, fd);
+    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+  }
+  if (!file) {
+    __builtin_memcpy(dst, "none", 5);
+    return;
+  }
+  struct inode* inode = BPF_CORE_READ(file, f_inode);
+  __u32 mode = BPF_CORE_READ(inode, i_mode) & VIGIL_S_IFMT;
+  if (mode == VIGIL_S_IFSOCK) {
+    __builtin_memcpy(dst, "socket", 7);
+  } else if (mode == VIGIL_S_IFIFO) {
+    __builtin_memcpy(dst, "pipe", 5);
+  } else if (mode == VIGIL_S_IFCHR) {
+    __u32 major = (__u32)BPF_CORE_READ(inode, i_rdev) >> 20;
+    if (major == 4 || major == 5 || (major >= 136 && major <= 143))
+      __builtin_memcpy(dst, "tty", 4);
+    else
+      __builtin_memcpy(dst, "char", 5);
+  } else if (mode == VIGIL_S_IFREG) {
+    __builtin_memcpy(dst, "file", 5);
+  } else if (mode == VIGIL_S_IFDIR) {
+    __builtin_memcpy(dst, "dir", 4);
+  } else if (mode == VIGIL_S_IFBLK) {
+    __builtin_memcpy(dst, "block", 6);
+  } else {
+    __builtin_memcpy(dst, "other", 6);
+  }
+}
+#endif
+
 // ---- Process context --------------------------------------------------------------
 
 static __noinline void vigil_fill_process(struct vigil_event* ev, struct task_struct* task) {
@@ -534,6 +584,20 @@ static __noinline void vigil_fill_process(struct vigil_event* ev, struct task_st
       if (next) VIGIL_TRUNCATE(ev, VIGIL_FIELD_PROCESS_TTY);
     }
   }
+
+#if defined(VIGIL_NEED_PROCESS_STDIN_TYPE) || defined(VIGIL_NEED_PROCESS_STDOUT_TYPE)
+  struct fdtable* fdt = BPF_CORE_READ(task, files, fdt);
+#endif
+#ifdef VIGIL_NEED_PROCESS_STDIN_TYPE
+  vigil_fd_type(fdt, 0, ev->process_stdin_type);
+#else
+  ev->process_stdin_type[0] = 0;
+#endif
+#ifdef VIGIL_NEED_PROCESS_STDOUT_TYPE
+  vigil_fd_type(fdt, 1, ev->process_stdout_type);
+#else
+  ev->process_stdout_type[0] = 0;
+#endif
 
   ev->parent_pid = ev->process_ppid;
   bpf_core_read_str(ev->parent_comm, sizeof(ev->parent_comm), &parent->comm);

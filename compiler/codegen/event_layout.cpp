@@ -68,7 +68,9 @@ std::string load_string(std::span<const uint8_t> record, size_t offset, size_t c
 
 bool captured_on_demand(const FieldInfo& field) {
   // The prelude fills these only under VIGIL_NEED_<FIELD>: they cost a
-  // bpf_loop walk and kilobytes of record each.
+  // bpf_loop walk and kilobytes of record each. (It fills process.stdin_type
+  // and stdout_type on demand too, but 16 bytes are not worth leaving out:
+  // they stay with the fixed fields, "" when no rule reads them.)
   static constexpr std::string_view kOnDemand[] = {"process.cmdline", "process.args", "parent.exe",
                                                    "process.ancestors.comm",
                                                    "process.ancestors.exe"};

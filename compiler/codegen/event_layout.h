@@ -68,8 +68,9 @@ class EventLayout {
   size_t size_ = 0;
 };
 
-// Whether the kernel fills the field only when a rule reads it (the prelude's
-// VIGIL_NEED_<FIELD> conditionals): such fields sit at the end of the record.
+// Whether the field is one of the large ones the kernel fills only when a rule
+// reads it (the prelude's VIGIL_NEED_<FIELD> conditionals): such fields sit at
+// the end of the record, left out of records that do not need them.
 bool captured_on_demand(const FieldInfo& field);
 
 // "file.open" -> "FILE_OPEN"; used for C identifiers.

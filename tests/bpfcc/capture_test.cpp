@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -64,10 +66,11 @@ constexpr std::uint32_t kStatCount = kEventKindCount + 2;
 // ---- The program -------------------------------------------------------------------
 
 struct ProgramShape {
-  std::vector<EventKind> kinds;  // VIGIL_CAPTURE_*; empty: every kind
-  bool all_needs = true;         // VIGIL_NEED_* for every kernel field
-  bool pending = false;          // the matcher sets a pending bit instead of matched
-  bool harness = false;          // harness mode: harness.bpf.h instead of hooks.bpf.h
+  std::vector<EventKind> kinds;    // VIGIL_CAPTURE_*; empty: every kind
+  bool all_needs = true;           // VIGIL_NEED_* for every kernel field
+  std::vector<std::string> needs;  // else VIGIL_NEED_* for these fields only
+  bool pending = false;            // the matcher sets a pending bit instead of matched
+  bool harness = false;            // harness mode: harness.bpf.h instead of hooks.bpf.h
 };
 
 std::string capture_source(const ProgramShape& shape) {
@@ -85,6 +88,9 @@ std::string capture_source(const ProgramShape& shape) {
     for (const FieldInfo& field : all_fields())
       if (field.source == FieldSource::Kernel)
         c << "#define VIGIL_NEED_" << codegen::c_identifier_upper(field.name) << " 1\n";
+  if (!shape.all_needs)
+    for (const std::string& field : shape.needs)
+      c << "#define VIGIL_NEED_" << codegen::c_identifier_upper(field) << " 1\n";
   c << "#include \"vigil/prelude.bpf.h\"\n"
        "struct {\n  __uint(type, BPF_MAP_TYPE_ARRAY);\n  __uint(max_entries, 1);\n"
        "  __type(key, __u32);\n  __type(value, __s64);\n} vigil_test_target SEC(\".maps\");\n"
@@ -243,6 +249,7 @@ struct ActorReport {
   int listen_port = 0, client_port = 0, client2_port = 0, udp_port = 0;
   bool ipv6 = false;
   char tty[32] = {};
+  char stdin_type[8] = {}, stdout_type[8] = {};  // fd 0 and 1 as fstat sees them
 };
 
 struct RunResult {
@@ -446,6 +453,27 @@ int bound_port(int fd) {
   return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
 }
 
+// What process.stdin_type / stdout_type should say of descriptor `fd`, from
+// fstat(2): the user-space view of the same inode.
+std::string fd_type_of(int fd) {
+  struct stat info{};
+  if (fstat(fd, &info) != 0) return "none";
+  switch (info.st_mode & S_IFMT) {
+    case S_IFSOCK: return "socket";
+    case S_IFIFO: return "pipe";
+    case S_IFREG: return "file";
+    case S_IFDIR: return "dir";
+    case S_IFBLK: return "block";
+    case S_IFCHR: {
+      unsigned int device_major = major(info.st_rdev);
+      bool terminal =
+          device_major == 4 || device_major == 5 || (device_major >= 136 && device_major <= 143);
+      return terminal ? "tty" : "char";
+    }
+    default: return "other";
+  }
+}
+
 // Every syscall family the templates hook, through raw syscall(2) so that
 // libc does not pick another member of the family.
 void act(const Scenario& s, ActorReport& r) {
@@ -466,6 +494,8 @@ void act(const Scenario& s, ActorReport& r) {
   const char* pts = ptsname(master);
   check(pts != nullptr && open(pts, O_RDWR) >= 0);
   if (pts) std::snprintf(r.tty, sizeof r.tty, "%s", pts + std::strlen("/dev/"));
+  std::snprintf(r.stdin_type, sizeof r.stdin_type, "%s", fd_type_of(0).c_str());
+  std::snprintf(r.stdout_type, sizeof r.stdout_type, "%s", fd_type_of(1).c_str());
 
   // file.open
   check(close(syscall(SYS_open, s.path("a").c_str(), O_WRONLY | O_CREAT, 0640)) == 0);
@@ -827,6 +857,8 @@ TEST_F(Capture, ProcessContextDescribesTheActingProcess) {
   EXPECT_EQ(str(e, "process.exe"), test_support::self_executable());
   EXPECT_EQ(str(e, "process.tty"), report().tty);
   EXPECT_EQ(std::string(report().tty).rfind("pts/", 0), 0u) << report().tty;
+  EXPECT_EQ(str(e, "process.stdin_type"), report().stdin_type);
+  EXPECT_EQ(str(e, "process.stdout_type"), report().stdout_type);
   std::optional<std::uint64_t> cgroup = own_cgroup_id();
   if (cgroup)
     EXPECT_EQ(num(e, "process.cgroup_id"), static_cast<std::int64_t>(*cgroup));
@@ -1183,6 +1215,187 @@ TEST_F(Capture, TtyIsEmptyWithoutAControllingTerminal) {
   EXPECT_EQ(str(opens[0]->event, "process.tty"), "");
 }
 
+// ---- process.stdin_type / stdout_type ---------------------------------------------------
+
+// One child of the actor: it puts files on fd 0 and 1, then opens
+// <dir>/stdio-<name> (which does not exist: the attempt is the event).
+struct StdioCase {
+  std::string name;
+  std::string stdin_type, stdout_type;  // what the record must say
+  std::function<bool()> arrange;        // in the child: sets fd 0 and fd 1
+};
+
+// `fd` renumbered to 10 or above, so that putting one file on fd 0 cannot
+// close another that goes to fd 1 (if the test itself runs without them).
+int high(int fd) {
+  if (fd < 0) return -1;
+  int moved = fcntl(fd, F_DUPFD, 10);
+  close(fd);
+  return moved;
+}
+
+// Both descriptors (already high) onto fd 0 and fd 1; -1 closes that one.
+bool put_stdio(int in, int out) {
+  bool ok = true;
+  if (in >= 0)
+    ok = dup2(in, 0) == 0 && ok;
+  else
+    close(0);
+  if (out >= 0)
+    ok = dup2(out, 1) == 1 && ok;
+  else
+    close(1);
+  return ok;
+}
+
+int open_high(const std::string& path, int flags) {
+  return high(open(path.c_str(), flags));
+}
+
+// A TCP connection to ourselves over loopback: the client end, or -1.
+int tcp_client() {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+      listen(listener, 1) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    return -1;
+  int client = socket(AF_INET, SOCK_STREAM, 0);
+  if (client < 0 || connect(client, reinterpret_cast<sockaddr*>(&address), length) != 0) return -1;
+  return high(client);  // the listener and the accepted end stay open until exit
+}
+
+// Needs only the two stdio fields: their capture stands on its own, and the
+// rest of the on-demand context stays empty.
+TEST(CaptureStdio, StdinAndStdoutTypesAreTheFilesOnDescriptorsZeroAndOne) {
+  char temp[] = "/tmp/vigil-capture-stdio-XXXXXX";
+  ASSERT_NE(mkdtemp(temp), nullptr);
+  const std::string dir = std::filesystem::canonical(temp).string();
+  auto at = [&](const std::string& name) { return dir + "/" + name; };
+  ASSERT_TRUE(write_file(at("regular"), "data", 0600));
+  ASSERT_EQ(mkfifo(at("fifo").c_str(), 0600), 0);
+  ASSERT_EQ(symlink("regular", at("link").c_str()), 0);
+  // Device nodes, opened O_PATH (no driver is involved): the terminal majors'
+  // edges, with every minor bit set so the major/minor split shows.
+  struct Node {
+    const char* name;
+    mode_t type;
+    unsigned int major, minor;
+  };
+  bool nodes = true;
+  for (const Node& node : {Node{"blk-7-0", S_IFBLK, 7, 0}, Node{"chr-1-3", S_IFCHR, 1, 3},
+                           Node{"chr-143", S_IFCHR, 143, 0xfffff}, Node{"chr-144", S_IFCHR, 144, 0},
+                           Node{"chr-135", S_IFCHR, 135, 0xfffff}, Node{"chr-136", S_IFCHR, 136, 0},
+                           Node{"chr-4", S_IFCHR, 4, 1}, Node{"chr-3", S_IFCHR, 3, 0xfffff}})
+    nodes = nodes &&
+            mknod(at(node.name).c_str(), node.type | 0600, makedev(node.major, node.minor)) == 0;
+  if (!nodes) std::cout << "mknod not permitted here: the device-node cases are left out\n";
+
+  auto device_pair = [&](const char* in, const char* out) {
+    return [=] { return put_stdio(open_high(at(in), O_PATH), open_high(at(out), O_PATH)); };
+  };
+  std::vector<StdioCase> cases = {
+      {"socketpair", "socket", "socket",
+       [] {
+         int pair[2];
+         if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0) return false;
+         return put_stdio(high(pair[0]), high(pair[1]));
+       }},
+      {"tcp", "socket", "char",
+       [] { return put_stdio(tcp_client(), open_high("/dev/null", O_WRONLY)); }},
+      {"pipe", "pipe", "pipe",
+       [] {
+         int ends[2];
+         if (pipe(ends) != 0) return false;
+         return put_stdio(high(ends[0]), high(ends[1]));
+       }},
+      {"fifo", "pipe", "socket",
+       [&] {
+         int pair[2];
+         if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0) return false;
+         return put_stdio(open_high(at("fifo"), O_RDWR), high(pair[0]));
+       }},
+      {"devnull", "char", "char",
+       [] {
+         return put_stdio(open_high("/dev/null", O_RDONLY), open_high("/dev/null", O_WRONLY));
+       }},
+      {"file", "file", "dir",
+       [&] {
+         return put_stdio(open_high(at("regular"), O_RDONLY),
+                          open_high(dir, O_RDONLY | O_DIRECTORY));
+       }},
+      {"pty", "tty", "tty",
+       [] {
+         int master = posix_openpt(O_RDWR | O_NOCTTY);
+         if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return false;
+         const char* slave = ptsname(master);
+         if (!slave) return false;
+         return put_stdio(high(master), open_high(slave, O_RDWR | O_NOCTTY));
+       }},
+      {"closed", "none", "none", [] { return put_stdio(-1, -1); }},
+      {"stdin-closed", "none", "pipe",
+       [] {
+         int ends[2];
+         if (pipe(ends) != 0) return false;
+         return put_stdio(-1, high(ends[1]));
+       }},
+      // Anonymous inodes and symlinks have no file type vigil names.
+      {"eventfd", "other", "other",
+       [&] { return put_stdio(high(eventfd(0, 0)), open_high(at("link"), O_PATH | O_NOFOLLOW)); }},
+  };
+  if (nodes) {
+    cases.push_back({"block", "block", "char", device_pair("blk-7-0", "chr-1-3")});
+    cases.push_back({"majors-143-144", "tty", "char", device_pair("chr-143", "chr-144")});
+    cases.push_back({"majors-135-136", "char", "tty", device_pair("chr-135", "chr-136")});
+    cases.push_back({"majors-4-3", "tty", "char", device_pair("chr-4", "chr-3")});
+  }
+
+  RunResult run;
+  ProgramShape shape;
+  shape.kinds = {EventKind::FileOpen};
+  shape.all_needs = false;
+  shape.needs = {"process.stdin_type", "process.stdout_type"};
+  run_capture(
+      shape,
+      [&](ActorReport& r) {
+        for (size_t i = 0; i < cases.size(); ++i) {
+          const std::string path = at("stdio-" + cases[i].name);
+          pid_t child = spawn([&] {
+            bool arranged = cases[i].arrange();
+            syscall(SYS_openat, AT_FDCWD, path.c_str(), O_RDONLY);
+            _exit(arranged ? 0 : 1);
+          });
+          if (wait_for(child) != 0 && r.failed_step == 0) r.failed_step = static_cast<int>(i) + 1;
+        }
+      },
+      run);
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  ASSERT_EQ(run.report.failed_step, 0)
+      << "case " << cases.at(run.report.failed_step - 1).name << " could not be set up";
+  for (const ProgramCost& cost : run.costs)
+    std::cout << "  stdio: " << cost.name << " " << cost.verified_insns << "\n";
+
+  for (const StdioCase& want : cases) {
+    std::vector<const Captured*> found;
+    for (const Captured& record : run.records)
+      if (str(record.event, "file.path") == at("stdio-" + want.name)) found.push_back(&record);
+    ASSERT_EQ(found.size(), 1u) << want.name;
+    const Captured& record = *found[0];
+    SCOPED_TRACE(want.name + ": " + describe(record));
+    EXPECT_EQ(num(record.event, "process.ppid"), run.actor);
+    EXPECT_EQ(str(record.event, "process.stdin_type"), want.stdin_type);
+    EXPECT_EQ(str(record.event, "process.stdout_type"), want.stdout_type);
+    EXPECT_EQ(record.truncated, 0u);
+    // Not asked for: still empty.
+    EXPECT_EQ(str(record.event, "process.cmdline"), "");
+    EXPECT_EQ(str(record.event, "parent.exe"), "");
+  }
+}
+
 // Only file.open, no VIGIL_NEED_*: the expensive context stays empty, the
 // cheap one is there, and a pending bit alone submits the record.
 TEST(CaptureMinimal, ExpensiveContextIsCapturedOnlyWhenNeeded) {
@@ -1214,6 +1427,8 @@ TEST(CaptureMinimal, ExpensiveContextIsCapturedOnlyWhenNeeded) {
   EXPECT_FALSE(str(record.event, "parent.comm").empty());
   EXPECT_EQ(str(record.event, "parent.exe"), "");
   EXPECT_EQ(str(record.event, "process.cmdline"), "");
+  EXPECT_EQ(str(record.event, "process.stdin_type"), "");
+  EXPECT_EQ(str(record.event, "process.stdout_type"), "");
   EXPECT_TRUE(strs(record.event, "process.args").empty());
   EXPECT_TRUE(strs(record.event, "process.ancestors.comm").empty());
   EXPECT_TRUE(strs(record.event, "process.ancestors.exe").empty());

@@ -407,6 +407,30 @@ rule log_deleted {
   EXPECT_GT(missed, 200);
 }
 
+// process.stdin_type / stdout_type hold one of a few short names in 8 bytes:
+// the generator gives the names a reverse-shell rule mentions, near misses of
+// them, and strings past the 7 bytes the record keeps ("socket" + 2 bytes).
+TEST(EventGenerator, StdioTypesAroundAReverseShellRule) {
+  ir::PolicySet policy = parse_policy(R"(
+rule reverse_shell {
+  on exec
+  when process.stdin_type == "socket" and process.stdout_type in ["socket", "pipe"]
+}
+)");
+  EventGenerator generator(policy, {.seed = 37});
+  std::set<std::string> stdin_types =
+      strings_of(values_of(generator, EventKind::Exec, "process.stdin_type", 2000));
+  EXPECT_TRUE(stdin_types.count("socket"));
+  EXPECT_TRUE(stdin_types.count("pipe"));  // from the other field's constants
+  EXPECT_TRUE(stdin_types.count(""));      // not captured
+  EXPECT_TRUE(std::any_of(stdin_types.begin(), stdin_types.end(), [](const std::string& text) {
+    return text.size() >= 8 && text.starts_with("socket");
+  })) << "no value at the record's capacity";
+  MatchRates rates = match_rates(policy, policy.rules.at(0), EventKind::Exec, 2000, 41);
+  EXPECT_GT(rates.decoded, 0.05);
+  EXPECT_LT(rates.decoded, 0.90);
+}
+
 TEST(EventGenerator, FieldComparisonsAreOftenEqual) {
   ir::PolicySet policy = parse_policy(R"(
 rule uid_changed {

@@ -326,6 +326,7 @@ struct inode {
 	unsigned int i_flags;
 	struct super_block *i_sb;
 	long unsigned int i_ino;
+	dev_t i_rdev;
 	loff_t i_size;
 };
 
