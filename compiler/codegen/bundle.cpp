@@ -231,6 +231,23 @@ struct ParsedManifest {
   ObjectDigest object;
 };
 
+// The record layout this vigil decodes, as a digest: event kinds in order,
+// then every field's place in the record. A bundle's BPF object writes
+// records in the layout of the vigil that compiled it; after a field is added
+// or resized, the same bytes mean something else, so such a bundle is refused
+// rather than misread.
+std::string event_layout_digest() {
+  std::string text;
+  for (const EventInfo& event : all_events())
+    text += std::to_string(static_cast<int>(event.kind)) + "=" + std::string(event.name) + ";";
+  const EventLayout& layout = EventLayout::get();
+  for (const EventMember& member : layout.members())
+    text += member.c_name + ":" + std::to_string(member.offset) + ":" +
+            std::to_string(member.size) + ":" + std::to_string(member.count_offset) + ";";
+  text += "size:" + std::to_string(layout.size());
+  return sha256_hex(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
 ParsedManifest parse_manifest(const std::string& text) {
   json root;
   try {
@@ -249,6 +266,10 @@ ParsedManifest parse_manifest(const std::string& text) {
     throw ManifestError("bundle format version " + version.dump() +
                         ", but this vigil reads version " + std::to_string(kBundleFormatVersion) +
                         "; recompile the policies");
+  if (string_value(member(root, "", "event_layout"), "event_layout") != event_layout_digest())
+    throw ManifestError(
+        "the bundle's event records are laid out for another version of vigil (its fields "
+        "differ from this one's); recompile the policies with this vigil");
 
   ParsedManifest parsed;
   Bundle& bundle = parsed.bundle;
@@ -350,6 +371,7 @@ bool write_temporary(const std::string& path, std::string_view data, std::string
 std::string bundle_manifest_json(const Bundle& bundle) {
   json root = json::object();
   root["format_version"] = kBundleFormatVersion;
+  root["event_layout"] = event_layout_digest();
   root["object"] = {{"size", bundle.object.size()}, {"sha256", sha256_hex(bundle.object)}};
   root["rule_words"] = bundle.rule_words;
 

@@ -284,6 +284,20 @@ TEST_F(BundleFiles, WrongFormatVersionSaysWhichVersions) {
   EXPECT_EQ(error, path_ + ".json: \"format_version\" must be an integer");
 }
 
+TEST_F(BundleFiles, BundleFromAVigilWithOtherFieldsIsRefused) {
+  // What a bundle compiled before a field was added looks like: the same
+  // manifest with another layout digest (or none, from before digests).
+  const std::string expected = path_ +
+                               ".json: the bundle's event records are laid out for another "
+                               "version of vigil (its fields differ from this one's); recompile "
+                               "the policies with this vigil";
+  std::string error =
+      read_back_after([](nlohmann::json& manifest) { manifest["event_layout"] = "0123abcd"; });
+  EXPECT_EQ(error, expected);
+  error = read_back_after([](nlohmann::json& manifest) { manifest.erase("event_layout"); });
+  EXPECT_EQ(error, path_ + ".json: missing \"event_layout\"");
+}
+
 TEST_F(BundleFiles, ObjectThatDoesNotMatchTheManifestIsRefused) {
   std::string error;
   ASSERT_TRUE(write_bundle(sample_bundle(), path_, &error)) << error;
