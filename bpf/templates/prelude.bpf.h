@@ -10,6 +10,7 @@
 //            current process (user memory), one bpf_loop
 //   VIGIL_NEED_PARENT_EXE: the parent's executable (cache, walk on a miss)
 //   VIGIL_NEED_PROCESS_ANCESTORS_COMM / _EXE: the real_parent chain, bpf_loop
+//   VIGIL_NEED_PROCESS_STDIN_TYPE / _STDOUT_TYPE: fd 0 / 1's inode mode
 // Fields that are not captured are left empty (strings "", counts 0).
 //
 // The big shared pieces (vigil_begin, vigil_fill_process, vigil_task_exe,
