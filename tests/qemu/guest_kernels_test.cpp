@@ -54,6 +54,24 @@ std::string kernel_name(const ::testing::TestParamInfo<std::string>& info) {
   return name;
 }
 
+// Guest script lines that start `vigil run` on a bundle in the background
+// ($agent, alerts in $R/alerts.jsonl, its log in $R/agent.log) and wait until
+// it is live; the script fails, showing the log, if it exits or never is.
+std::string start_agent(const std::string& bundle, const std::string& options) {
+  return R"(R="$GUEST_RESULTS"
+vigil run --bundle )" +
+         bundle + " " + options + R"( --output "file:$R/alerts.jsonl,format=json" \
+  --status-socket /run/vigil.sock --no-watch 2>"$R/agent.log" &
+agent=$!
+tries=0
+while ! grep -q "generation 1 live" "$R/agent.log"; do
+  kill -0 "$agent" 2>/dev/null || { cat "$R/agent.log"; exit 1; }
+  tries=$((tries + 1)); [ $tries -lt 3000 ] || { cat "$R/agent.log"; exit 1; }
+  sleep 0.2
+done
+)";
+}
+
 class GuestKernel : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GuestKernel, AgentRunsTheHostBundleAndReportsEveryEventKind) {
@@ -244,19 +262,12 @@ TEST_P(GuestKernel, LsmDenyRefusesTheExecAndTheOpenAndNothingElse) {
   run.bins = {std::string(VIGIL_BINARY) + ":/usr/local/bin/vigil", "/usr/bin/true:/bin/true"};
   run.files = {bundle.string() + ":/bundle/deny.bpf.o",
                bundle.string() + ".json:/bundle/deny.bpf.o.json"};
-  run.script = R"(R="$GUEST_RESULTS"
-mkdir -p /tmp/t && cp /bin/true /tmp/t/victim && chmod 755 /tmp/t/victim
+  run.script =
+      std::string(R"(mkdir -p /tmp/t && cp /bin/true /tmp/t/victim && chmod 755 /tmp/t/victim
 echo secret >/tmp/t/secret; echo public >/tmp/t/public
 for i in 1 2 3 4; do echo $i >/tmp/t/count$i; done
-vigil run --bundle /bundle/deny.bpf.o --output "file:$R/alerts.jsonl,format=json"   --status-socket /run/vigil.sock --no-watch 2>"$R/agent.log" &
-agent=$!
-tries=0
-while ! grep -q "generation 1 live" "$R/agent.log"; do
-  kill -0 "$agent" 2>/dev/null || { cat "$R/agent.log"; exit 1; }
-  tries=$((tries + 1)); [ $tries -lt 3000 ] || { cat "$R/agent.log"; exit 1; }
-  sleep 0.2
-done
-/tmp/t/victim 2>"$R/victim.err"; echo "victim $?" >>"$R/outcomes"
+)") + start_agent("/bundle/deny.bpf.o", "") +
+      R"(/tmp/t/victim 2>"$R/victim.err"; echo "victim $?" >>"$R/outcomes"
 /bin/true; echo "true $?" >>"$R/outcomes"
 cat /tmp/t/secret >/dev/null 2>"$R/secret.err"; echo "secret $?" >>"$R/outcomes"
 cat /tmp/t/public >/dev/null; echo "public $?" >>"$R/outcomes"
@@ -318,17 +329,7 @@ TEST_P(GuestKernel, DefaultPackLoadsAndReports) {
   run.bins = {std::string(VIGIL_BINARY) + ":/usr/local/bin/vigil"};
   run.files = {bundle.string() + ":/bundle/pack.bpf.o",
                bundle.string() + ".json:/bundle/pack.bpf.o.json"};
-  run.script = R"(R="$GUEST_RESULTS"
-vigil run --bundle /bundle/pack.bpf.o --audit --output "file:$R/alerts.jsonl,format=json" \
-  --status-socket /run/vigil.sock --no-watch 2>"$R/agent.log" &
-agent=$!
-tries=0
-while ! grep -q "generation 1 live" "$R/agent.log"; do
-  kill -0 "$agent" 2>/dev/null || { cat "$R/agent.log"; exit 1; }
-  tries=$((tries + 1)); [ $tries -lt 3000 ] || { cat "$R/agent.log"; exit 1; }
-  sleep 0.2
-done
-cat /etc/shadow >/dev/null 2>&1
+  run.script = start_agent("/bundle/pack.bpf.o", "--audit") + R"(cat /etc/shadow >/dev/null 2>&1
 sleep 2
 kill -TERM "$agent"; wait "$agent"; echo $? >"$R/agent.status"
 )";
