@@ -32,6 +32,7 @@ struct {
     if (!input || !record || !output) return 1;                                  \
     if (bpf_probe_read_kernel(&record->event, sizeof(record->event), input)) return 2; \
     __builtin_memset(&record->verdict, 0, sizeof(record->verdict));              \
+    record->event.flags |= VIGIL_EVENT_CONTEXT; /* the input holds the context */ \
     vigil_match_##kind(&record->event, &record->verdict);                        \
     vigil_state_##kind(&record->event, &record->verdict);                        \
     __builtin_memcpy(output, &record->verdict, sizeof(*output));                 \

@@ -35,13 +35,22 @@
 
 // Match, count stateful rules (state.bpf.h), act (enforce.bpf.h: kill
 // rules in enforce mode), then report.
-#define VIGIL_MATCH_AND_SUBMIT(kind, r)             \
-  do {                                              \
-    vigil_match_##kind(&(r)->event, &(r)->verdict); \
-    vigil_state_##kind(&(r)->event, &(r)->verdict); \
-    vigil_enforce_##kind(r);                        \
-    vigil_submit(r);                                \
+// A record that matched is acted on and sent with its process context, which
+// the matcher may not have needed (vigil_fill_context).
+#define VIGIL_MATCH_AND_SUBMIT(kind, r)                                           \
+  do {                                                                            \
+    vigil_match_##kind(&(r)->event, &(r)->verdict);                               \
+    if (vigil_verdict_any(&(r)->verdict)) vigil_fill_context(&(r)->event);        \
+    vigil_state_##kind(&(r)->event, &(r)->verdict);                               \
+    vigil_enforce_##kind(r);                                                      \
+    vigil_submit(r);                                                              \
   } while (0)
+
+static __always_inline int vigil_verdict_any(const struct vigil_verdict *verdict) {
+  __u64 any = 0;
+  for (int i = 0; i < VIGIL_RULE_WORDS; i++) any |= verdict->matched[i] | verdict->pending[i];
+  return any != 0;
+}
 
 static __always_inline struct task_struct *vigil_current(void) {
   return (struct task_struct *)bpf_get_current_task();
@@ -122,7 +131,7 @@ SEC("tp/sched/sched_process_exit")
 int vigil_exit_sched_process_exit(void *ctx) {
   struct task_struct *task = vigil_current();
   if (!vigil_group_dead(task)) return 0;
-  struct vigil_record *r = vigil_begin(VIGIL_EV_EXIT);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_EXIT);
   if (r) {
     if (BPF_CORE_READ(task, signal, flags) & VIGIL_SIGNAL_GROUP_EXIT)
       r->event.exit_code = BPF_CORE_READ(task, signal, group_exit_code);
@@ -151,7 +160,7 @@ int vigil_fork_sched_process_fork(struct bpf_raw_tracepoint_args *ctx) {
   pid_t pid = BPF_CORE_READ(child, pid);
   pid_t tgid = BPF_CORE_READ(child, tgid);
   if (pid != tgid) return 0;
-  struct vigil_record *r = vigil_begin(VIGIL_EV_FORK);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_FORK);
   if (!r) return 0;
   r->event.fork_child_pid = tgid;
   VIGIL_MATCH_AND_SUBMIT(fork, r);
@@ -189,7 +198,7 @@ static __always_inline __s64 vigil_id_arg(unsigned long value) {
 #ifdef VIGIL_CAPTURE_FILE_OPEN
 // file.mode as the kernel takes it: only with O_CREAT or O_TMPFILE.
 static __always_inline int vigil_file_open(const char *path, __u64 flags, __u64 mode) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_FILE_OPEN);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_FILE_OPEN);
   if (!r) return 0;
   struct vigil_event *ev = vigil_file_event(r, path, NULL);
   ev->file_flags = (__s64)flags;
@@ -227,7 +236,7 @@ int vigil_file_open_creat(struct trace_event_raw_sys_enter *ctx) {
 
 #ifdef VIGIL_CAPTURE_FILE_RENAME
 static __always_inline int vigil_file_rename(const char *path, const char *newpath) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_FILE_RENAME);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_FILE_RENAME);
   if (!r) return 0;
   vigil_file_event(r, path, newpath);
   VIGIL_MATCH_AND_SUBMIT(file_rename, r);
@@ -252,7 +261,7 @@ int vigil_file_rename_renameat2(struct trace_event_raw_sys_enter *ctx) {
 
 #ifdef VIGIL_CAPTURE_FILE_UNLINK
 static __always_inline int vigil_file_unlink(const char *path) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_FILE_UNLINK);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_FILE_UNLINK);
   if (!r) return 0;
   vigil_file_event(r, path, NULL);
   VIGIL_MATCH_AND_SUBMIT(file_unlink, r);
@@ -278,7 +287,7 @@ int vigil_file_unlink_rmdir(struct trace_event_raw_sys_enter *ctx) {
 #ifdef VIGIL_CAPTURE_FILE_CHMOD
 // path NULL and fd >= 0: the path of the open file (fchmod).
 static __always_inline int vigil_file_chmod(const char *path, long fd, __u64 mode) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_FILE_CHMOD);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_FILE_CHMOD);
   if (!r) return 0;
   struct vigil_event *ev = vigil_file_event(r, path, NULL);
   if (!path) vigil_fd_path(ev, fd, ev->file_path, sizeof(ev->file_path), VIGIL_FIELD_FILE_PATH);
@@ -311,7 +320,7 @@ int vigil_file_chmod_fchmodat2(struct trace_event_raw_sys_enter *ctx) {
 #ifdef VIGIL_CAPTURE_FILE_CHOWN
 static __always_inline int vigil_file_chown(const char *path, long fd, unsigned long uid,
                                             unsigned long gid) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_FILE_CHOWN);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_FILE_CHOWN);
   if (!r) return 0;
   struct vigil_event *ev = vigil_file_event(r, path, NULL);
   if (!path) vigil_fd_path(ev, fd, ev->file_path, sizeof(ev->file_path), VIGIL_FIELD_FILE_PATH);
@@ -344,7 +353,7 @@ int vigil_file_chown_fchownat(struct trace_event_raw_sys_enter *ctx) {
 
 #ifdef VIGIL_CAPTURE_FILE_LINK
 static __always_inline int vigil_file_link(const char *path, const char *newpath) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_FILE_LINK);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_FILE_LINK);
   if (!r) return 0;
   vigil_file_event(r, path, newpath);
   VIGIL_MATCH_AND_SUBMIT(file_link, r);
@@ -365,7 +374,7 @@ int vigil_file_link_linkat(struct trace_event_raw_sys_enter *ctx) {
 #ifdef VIGIL_CAPTURE_FILE_SYMLINK
 // file.path: the link's target text; file.newpath: the link created.
 static __always_inline int vigil_file_symlink(const char *target, const char *linkpath) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_FILE_SYMLINK);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_FILE_SYMLINK);
   if (!r) return 0;
   vigil_file_event(r, target, linkpath);
   VIGIL_MATCH_AND_SUBMIT(file_symlink, r);
@@ -385,7 +394,7 @@ int vigil_file_symlink_symlinkat(struct trace_event_raw_sys_enter *ctx) {
 
 #ifdef VIGIL_CAPTURE_FILE_MKDIR
 static __always_inline int vigil_file_mkdir(const char *path, __u64 mode) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_FILE_MKDIR);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_FILE_MKDIR);
   if (!r) return 0;
   struct vigil_event *ev = vigil_file_event(r, path, NULL);
   ev->file_mode = (__s64)(mode & VIGIL_MODE_BITS);
@@ -514,7 +523,7 @@ static __always_inline void vigil_sockaddr(const void *uaddr, struct vigil_ip *i
 // saddr/sport: the socket's local address before the connect (0 unless bound).
 SEC("tp/syscalls/sys_enter_connect")
 int vigil_net_connect_connect(struct trace_event_raw_sys_enter *ctx) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_NET_CONNECT);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_NET_CONNECT);
   if (!r) return 0;
   struct vigil_event *ev = vigil_net_event(r, vigil_fd_sock((int)ctx->args[0]), 1, 0);
   vigil_sockaddr((const void *)ctx->args[1], &ev->net_daddr, &ev->net_dport);
@@ -610,7 +619,7 @@ VIGIL_DENY_PROGRAM(net_bind, VIGIL_EV_NET_BIND, bind6, 1, 1)
 #ifdef VIGIL_CAPTURE_NET_BIND
 SEC("tp/syscalls/sys_enter_bind")
 int vigil_net_bind_bind(struct trace_event_raw_sys_enter *ctx) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_NET_BIND);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_NET_BIND);
   if (!r) return 0;
   struct vigil_event *ev = vigil_net_event(r, vigil_fd_sock((int)ctx->args[0]), 0, 0);
   vigil_sockaddr((const void *)ctx->args[1], &ev->net_saddr, &ev->net_sport);
@@ -622,7 +631,7 @@ int vigil_net_bind_bind(struct trace_event_raw_sys_enter *ctx) {
 #ifdef VIGIL_CAPTURE_NET_LISTEN
 SEC("tp/syscalls/sys_enter_listen")
 int vigil_net_listen_listen(struct trace_event_raw_sys_enter *ctx) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_NET_LISTEN);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_NET_LISTEN);
   if (!r) return 0;
   vigil_net_event(r, vigil_fd_sock((int)ctx->args[0]), 1, 0);
   VIGIL_MATCH_AND_SUBMIT(net_listen, r);
@@ -634,7 +643,7 @@ int vigil_net_listen_listen(struct trace_event_raw_sys_enter *ctx) {
 // At sys_exit: the new connection's socket, when the accept succeeded.
 static __always_inline int vigil_net_accept(long ret) {
   if (ret < 0) return 0;
-  struct vigil_record *r = vigil_begin(VIGIL_EV_NET_ACCEPT);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_NET_ACCEPT);
   if (!r) return 0;
   vigil_net_event(r, vigil_fd_sock(ret), 1, 1);
   VIGIL_MATCH_AND_SUBMIT(net_accept, r);
@@ -665,7 +674,7 @@ static __always_inline __s64 vigil_first_id(unsigned long a, unsigned long b, un
 
 #ifdef VIGIL_CAPTURE_PROCESS_SETUID
 static __always_inline int vigil_setuid(__s64 uid) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_PROCESS_SETUID);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_PROCESS_SETUID);
   if (!r) return 0;
   r->event.setuid_uid = uid;
   VIGIL_MATCH_AND_SUBMIT(process_setuid, r);
@@ -695,7 +704,7 @@ int vigil_process_setuid_setfsuid(struct trace_event_raw_sys_enter *ctx) {
 
 #ifdef VIGIL_CAPTURE_PROCESS_SETGID
 static __always_inline int vigil_setgid(__s64 gid) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_PROCESS_SETGID);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_PROCESS_SETGID);
   if (!r) return 0;
   r->event.setgid_gid = gid;
   VIGIL_MATCH_AND_SUBMIT(process_setgid, r);
@@ -744,7 +753,7 @@ int vigil_process_ptrace_ptrace(struct trace_event_raw_sys_enter *ctx) {
 // module.name stays empty: it is inside the module image. module.path: the
 // file behind finit_module's fd; init_module has none.
 static __always_inline int vigil_module_load(int with_fd, long fd) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_KERNEL_MODULE_LOAD);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_KERNEL_MODULE_LOAD);
   if (!r) return 0;
   struct vigil_event *ev = &r->event;
   ev->module_name[0] = 0;
@@ -782,7 +791,7 @@ int vigil_kernel_module_load_raw_syscalls(struct trace_event_raw_sys_enter *ctx)
 #ifdef VIGIL_CAPTURE_BPF
 SEC("tp/syscalls/sys_enter_bpf")
 int vigil_bpf_bpf(struct trace_event_raw_sys_enter *ctx) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_BPF);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_BPF);
   if (!r) return 0;
   r->event.bpf_cmd = (int)ctx->args[0];
   VIGIL_MATCH_AND_SUBMIT(bpf, r);
@@ -793,7 +802,7 @@ int vigil_bpf_bpf(struct trace_event_raw_sys_enter *ctx) {
 #ifdef VIGIL_CAPTURE_MOUNT
 SEC("tp/syscalls/sys_enter_mount")
 int vigil_mount_mount(struct trace_event_raw_sys_enter *ctx) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_MOUNT);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_MOUNT);
   if (!r) return 0;
   struct vigil_event *ev = &r->event;
   vigil_read_user_string(ev, ev->mount_source, sizeof(ev->mount_source), (const char *)ctx->args[0],
@@ -811,7 +820,7 @@ int vigil_mount_mount(struct trace_event_raw_sys_enter *ctx) {
 #ifdef VIGIL_CAPTURE_PROCESS_MEMFD_CREATE
 SEC("tp/syscalls/sys_enter_memfd_create")
 int vigil_process_memfd_create_memfd_create(struct trace_event_raw_sys_enter *ctx) {
-  struct vigil_record *r = vigil_begin(VIGIL_EV_PROCESS_MEMFD_CREATE);
+  struct vigil_record *r = vigil_begin_lazy(VIGIL_EV_PROCESS_MEMFD_CREATE);
   if (!r) return 0;
   struct vigil_event *ev = &r->event;
   vigil_read_user_string(ev, ev->memfd_name, sizeof(ev->memfd_name), (const char *)ctx->args[0],

@@ -535,17 +535,47 @@ class Generator {
     // Cheapest first: plain code (ints, bools, addresses) can kill a rule
     // before any string is walked; then the gate walks, each deciding a
     // field's tests for every rule at once; then walks that only feed atoms,
-    // and the code reading them.
-    for (const PlannedRule& rule : event.rules)
-      if (!rule.never_matches && !reads_strings(rule)) emit_residual(c, rule);
-    for (const PlacedValueGate& gate : value_gates_[event.kind]) emit_value_gate(c, gate);
+    // and the code reading them. All of that runs first for the event's own
+    // fields, then for the process context, which is filled (most of an
+    // event's cost) only if a rule is still alive when it is first needed.
+    bool context_filled = false;
+    auto fill_context_once = [&] {
+      if (context_filled) return;
+      context_filled = true;
+      c.line(fmt::format("  if ({}) VIGIL_ENSURE_CONTEXT(ev);", any_rule_of(live)));
+    };
     const auto& automata = placed_[event.kind];
-    for (const PlacedAutomaton& automaton : automata)
-      if (automaton.has_gates) emit_walk(c, automaton, true);
-    for (const PlacedAutomaton& automaton : automata)
-      if (!automaton.has_gates) emit_walk(c, automaton, false);
-    for (const PlannedRule& rule : event.rules)
-      if (!rule.never_matches && reads_strings(rule)) emit_residual(c, rule);
+    for (bool context : {false, true}) {
+      auto before = [&] {
+        if (context) fill_context_once();
+      };
+      auto residuals = [&](bool strings) {
+        for (const PlannedRule& rule : event.rules) {
+          if (rule.never_matches) continue;
+          emit_residual(
+              c, rule,
+              [&](const PlannedConjunct& conjunct) {
+                return reads_strings(conjunct) == strings && reads_context(conjunct) == context;
+              },
+              before);
+        }
+      };
+      residuals(false);
+      for (const PlacedValueGate& gate : value_gates_[event.kind]) {
+        if (is_context_field(gate.field) != context) continue;
+        before();
+        emit_value_gate(c, gate);
+      }
+      for (bool gates : {true, false}) {
+        for (const PlacedAutomaton& automaton : automata) {
+          if (automaton.has_gates != gates || is_context_field(automaton.field) != context)
+            continue;
+          before();
+          emit_walk(c, automaton, gates);
+        }
+      }
+      residuals(true);
+    }
     std::vector<uint64_t> complete_mask(event_rule_words_, 0);
     for (uint32_t bit : complete) complete_mask[bit / 64] |= uint64_t{1} << (bit % 64);
     for (uint32_t i = 0; i < rule_words_; ++i) {
@@ -835,32 +865,57 @@ class Generator {
   }
 
   // Whether a rule's residual code reads atoms or compares strings.
-  static bool reads_strings(const PlannedRule& rule) {
-    for (const PlannedConjunct& conjunct : rule.conjuncts) {
-      if (!conjunct.atoms.empty()) return true;
-      bool compares = false;
-      auto visit = [&](auto&& self, const ir::Predicate& node) -> void {
-        if (node.kind == Kind::FieldCompare && field_info(node.field).type == Type::String)
-          compares = true;
-        for (const ir::Predicate& child : node.children) self(self, child);
-      };
-      if (conjunct.placement == Placement::Residual || conjunct.placement == Placement::UserSpace)
-        visit(visit, conjunct.kernel);
-      if (compares) return true;
-    }
-    return false;
+  // A field of the process context (on every event), which the matcher
+  // must ask for (VIGIL_ENSURE_CONTEXT) before reading.
+  static bool is_context_field(FieldId field) {
+    const FieldInfo& info = field_info(field);
+    return info.events == kAllEvents && info.source == FieldSource::Kernel;
   }
 
-  void emit_residual(CText& c, const PlannedRule& rule) {
+  // Whether a residual conjunct reads a context field (directly, or through
+  // the atoms of a walk over one).
+  static bool reads_context(const PlannedConjunct& conjunct) {
+    bool reads = false;
+    auto visit = [&](auto&& self, const ir::Predicate& node) -> void {
+      if (node.kind == Kind::Test && is_context_field(node.field)) reads = true;
+      if (node.kind == Kind::FieldCompare &&
+          (is_context_field(node.field) || is_context_field(node.other_field)))
+        reads = true;
+      for (const ir::Predicate& child : node.children) self(self, child);
+    };
+    visit(visit, conjunct.kernel);
+    return reads;
+  }
+
+  // Whether a residual conjunct reads strings: atoms of walks, or a
+  // comparison of two string fields.
+  static bool reads_strings(const PlannedConjunct& conjunct) {
+    if (!conjunct.atoms.empty()) return true;
+    bool compares = false;
+    auto visit = [&](auto&& self, const ir::Predicate& node) -> void {
+      if (node.kind == Kind::FieldCompare && field_info(node.field).type == Type::String)
+        compares = true;
+      for (const ir::Predicate& child : node.children) self(self, child);
+    };
+    visit(visit, conjunct.kernel);
+    return compares;
+  }
+
+  // The rule's residual conjuncts that `select` picks, as code that clears
+  // its bit unless they all hold (conjuncts are ANDed, so a rule's conjuncts
+  // may be emitted in several places). `before` runs first if any is.
+  template <typename Select, typename Before>
+  void emit_residual(CText& c, const PlannedRule& rule, Select select, Before before) {
     std::vector<std::string> terms;
     for (const PlannedConjunct& conjunct : rule.conjuncts) {
       if (conjunct.placement != Placement::Residual && conjunct.placement != Placement::UserSpace)
         continue;
-      if (conjunct.kernel.kind == Kind::True) continue;
+      if (conjunct.kernel.kind == Kind::True || !select(conjunct)) continue;
       size_t cursor = 0;
       terms.push_back(expression(conjunct.kernel, conjunct.atoms, cursor));
     }
     if (terms.empty()) return;
+    before();
     const std::string bit = c_uint64(uint64_t{1} << (rule.bit % 64));
     uint32_t first = c.next_line();
     c.line(fmt::format("  // {} ({})", c_comment_text(rule.rule->name),

@@ -96,6 +96,9 @@ std::string capture_source(const ProgramShape& shape) {
        "  __type(key, __u32);\n  __type(value, __s64);\n} vigil_test_target SEC(\".maps\");\n"
        "static __always_inline void vigil_test_match(struct vigil_event *ev,\n"
        "                                             struct vigil_verdict *verdict) {\n"
+       // Matchers ask for the process context before reading it (the hooks
+       // begin records without it).
+       "  VIGIL_ENSURE_CONTEXT(ev);\n"
        "  __u32 zero = 0;\n"
        "  __s64 *target = bpf_map_lookup_elem(&vigil_test_target, &zero);\n"
        "  if (target && *target && (ev->process_tgid == *target || ev->process_ppid == *target))\n"

@@ -64,6 +64,41 @@ rule hostile_strings {
   EXPECT_GT(generated.bundle.maps[0].array_values.size(), 4u * 20);
 }
 
+// The process context costs most of an event: the matcher tests the event's
+// own fields first and asks for the context (VIGIL_ENSURE_CONTEXT) only
+// before its first process field, and only while a rule is alive.
+TEST(CodegenGenerate, ProcessContextIsFilledOnlyAfterTheEventsOwnFieldsAreTested) {
+  auto analysis = sema_test::analyze_text(R"(
+rule shadow { on file.open when file.path == "/etc/shadow" except process.exe == "/usr/bin/passwd" }
+rule root_write { on file.open when file.write and process.uid == 0 and file.path startswith "/etc/" }
+rule only_path { on file.rename when file.newpath endswith ".locked" }
+)");
+  ASSERT_TRUE(analysis->policy.has_value()) << testing::PrintToString(analysis->errors());
+  GeneratedSource generated = generate_bpf(*analysis->policy, {});
+  const std::string& c = generated.bundle.c_source;
+  auto body = [&](const std::string& kind) {
+    size_t start = c.find("void vigil_match_" + kind + "(");
+    EXPECT_NE(start, std::string::npos) << kind;
+    return c.substr(start, c.find("\n}\n", start) - start);
+  };
+  const std::string open = body("file_open");
+  size_t path_walk = open.find("// file.path:");
+  size_t context = open.find("VIGIL_ENSURE_CONTEXT(ev)");
+  size_t exe_walk = open.find("// process.exe:");
+  size_t uid_test = open.find("ev->process_uid");
+  ASSERT_NE(path_walk, std::string::npos) << open;
+  ASSERT_NE(context, std::string::npos) << open;
+  EXPECT_LT(path_walk, context) << open;
+  EXPECT_LT(context, exe_walk) << open;
+  EXPECT_LT(context, uid_test) << open;
+  EXPECT_EQ(open.find("VIGIL_ENSURE_CONTEXT", context + 1), std::string::npos) << "asked once";
+  // Guarded: with every rule dead by then, the context is never filled.
+  EXPECT_NE(open.find("if ((rules[0] & 0x3ULL)) VIGIL_ENSURE_CONTEXT(ev);"), std::string::npos)
+      << open;
+  // A matcher that reads no process field never asks for the context.
+  EXPECT_EQ(body("file_rename").find("VIGIL_ENSURE_CONTEXT"), std::string::npos);
+}
+
 TEST(CodegenGenerate, RulesFoldedToFalseAreLeftOutOfTheBitmap) {
   auto analysis = sema_test::analyze_text(R"(
 rule a { on exec when process.uid == 0 }
