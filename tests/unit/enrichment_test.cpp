@@ -25,6 +25,7 @@
 #include "runtime/lru_map.h"
 #include "runtime/process_table.h"
 #include "runtime/user_names.h"
+#include "tests/unit/temp_dir.h"
 
 namespace vigil::runtime {
 namespace {
@@ -57,22 +58,7 @@ uint64_t inode_of(const std::string& path) {
 }
 
 // A temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "vigil-enrich-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) ? pattern : "";
-    EXPECT_FALSE(path_.empty());
-  }
-  ~TempDir() {
-    std::error_code error;
-    fs::remove_all(path_, error);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using vigil::testing::TempDir;
 
 // ---- Events ---------------------------------------------------------------------------
 

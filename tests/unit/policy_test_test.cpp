@@ -11,6 +11,7 @@
 
 #include "compiler/fixture.h"
 #include "compiler/frontend.h"
+#include "tests/unit/temp_dir.h"
 
 namespace vigil {
 namespace {
@@ -257,30 +258,7 @@ TEST(FixtureEvent, ReaderBudgetIsSharedAcrossEvents) {
 
 // ---- Finding test files -----------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("vigil-policy-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string write(const std::string& name, const std::string& contents) const {
-    fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << contents;
-    return file.string();
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  fs::path path_;
-  static inline int counter_ = 0;
-};
+using vigil::testing::TempDir;
 
 TEST(PolicyTestFiles, FindsTestYamlRecursivelySortedAndDeduplicated) {
   TempDir dir;

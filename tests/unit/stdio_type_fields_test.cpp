@@ -14,6 +14,7 @@
 #include "compiler/frontend.h"
 #include "compiler/policy_test.h"
 #include "tests/unit/sema_test_support.h"
+#include "tests/unit/temp_dir.h"
 
 namespace vigil {
 namespace {
@@ -66,7 +67,7 @@ TEST(StdioTypeFields, EveryValueSurvivesTheRecord) {
 TEST(StdioTypeFields, CapturedOnlyWhenARuleReadsThem) {
   auto generated_c = [](const std::string& policy) {
     auto analysis = sema_test::analyze_text(policy);
-    EXPECT_TRUE(analysis->policy.has_value()) << testing::PrintToString(analysis->errors());
+    EXPECT_TRUE(analysis->policy.has_value()) << ::testing::PrintToString(analysis->errors());
     if (!analysis->policy) return std::string();
     return codegen::generate_bpf(*analysis->policy, {}).bundle.c_source;
   };
@@ -84,28 +85,7 @@ TEST(StdioTypeFields, CapturedOnlyWhenARuleReadsThem) {
   EXPECT_EQ(neither.find("VIGIL_NEED_PROCESS_STD"), std::string::npos);
 }
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("vigil-stdio-test-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string write(const std::string& name, const std::string& contents) const {
-    fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << contents;
-    return file.string();
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using vigil::testing::TempDir;
 
 // A reverse shell rule under `vigil test`: it fires for a shell whose stdin
 // is a socket, and for nothing else.
