@@ -68,15 +68,6 @@ static __always_inline int vigil_deny_hooked(struct vigil_event *ev) {
   return bpf_current_task_under_cgroup(&vigil_deny_cgroup, 0) == 1;
 }
 
-// Sends a record from a deny hook. The event was counted by the tracepoint
-// that saw the same call, so it is not counted again.
-static __noinline void vigil_submit_enforced(struct vigil_record *r) {
-  if (bpf_ringbuf_output(&vigil_events, r, VIGIL_RECORD_EVENT_OFFSET + VIGIL_EVENT_SUBMIT_BYTES, 0))
-    vigil_count(VIGIL_STAT_DROPPED);
-  else
-    vigil_count(VIGIL_STAT_SUBMITTED);
-}
-
 // FNV-1a over a NUL-terminated string of at most VIGIL_EXE_BYTES bytes.
 struct vigil_hash_walk {
   const char* text;

@@ -46,29 +46,12 @@
     vigil_submit(r);                                                              \
   } while (0)
 
-static __always_inline int vigil_verdict_any(const struct vigil_verdict *verdict) {
-  __u64 any = 0;
-  for (int i = 0; i < VIGIL_RULE_WORDS; i++) any |= verdict->matched[i] | verdict->pending[i];
-  return any != 0;
-}
-
 static __always_inline struct task_struct *vigil_current(void) {
   return (struct task_struct *)bpf_get_current_task();
 }
 
 // ---- Descriptors -------------------------------------------------------------------
 
-static __always_inline struct file *vigil_fd_file(struct task_struct *task, long fd) {
-  if (fd < 0) return NULL;
-  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-  if (!fdt) return NULL;
-  unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
-  if ((unsigned long)fd >= max_fds) return NULL;
-  struct file **fds = BPF_CORE_READ(fdt, fd);
-  struct file *file = NULL;
-  bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-  return file;
-}
 
 // The absolute path of the file behind `fd` into dst (capacity bytes); sets
 // `field`'s truncated bit if it did not fit. "" if fd is not open.

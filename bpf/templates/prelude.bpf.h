@@ -495,6 +495,24 @@ static long vigil_ancestor_step(__u64 index, void* unused) {
 }
 #endif
 
+// ---- Descriptors -------------------------------------------------------------------
+
+// The file open on `fd` in the table `fdt`; NULL if there is none.
+static __always_inline struct file* vigil_fdt_file(struct fdtable* fdt, long fd) {
+  if (fd < 0 || !fdt) return NULL;
+  unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
+  if ((unsigned long)fd >= max_fds) return NULL;
+  struct file** fds = BPF_CORE_READ(fdt, fd);
+  struct file* file = NULL;
+  bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+  return file;
+}
+
+// The file open on `fd` of `task`; NULL if there is none.
+static __always_inline struct file* vigil_fd_file(struct task_struct* task, long fd) {
+  return vigil_fdt_file(BPF_CORE_READ(task, files, fdt), fd);
+}
+
 // ---- stdin / stdout: process.stdin_type, process.stdout_type ----------------------
 
 #if defined(VIGIL_NEED_PROCESS_STDIN_TYPE) || defined(VIGIL_NEED_PROCESS_STDOUT_TYPE)
@@ -506,17 +524,12 @@ static long vigil_ancestor_step(__u64 index, void* unused) {
 #define VIGIL_S_IFCHR 0020000
 #define VIGIL_S_IFIFO 0010000
 
-// The type of the file open on descriptor `fd` of the table `fdt` into dst
-// (8 bytes): "socket", "pipe", "tty", "char", "file", "dir", "block", "none"
-// (not open) or "other". A reverse shell is a shell whose stdin/stdout is a
+// The type of `file` (the one open on fd 0 or 1) into dst (8 bytes):
+// "socket", "pipe", "tty", "char", "file", "dir", "block", "none" (not
+// open) or "other". A reverse shell is a shell whose stdin/stdout is a
 // socket. Terminals are the char devices of majors 4, 5 (tty, console, ptmx)
 // and 136-143 (pts); the kernel's dev_t keeps the major above bit 20.
-static __noinline void vigil_fd_type(struct fdtable* fdt, __u32 fd, char* dst) {
-  struct file* file = NULL;
-  if (fdt && fd < BPF_CORE_READ(fdt, max_fds)) {
-    struct file** fds = BPF_CORE_READ(fdt, fd);
-    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-  }
+static __noinline void vigil_fd_type(struct file* file, char* dst) {
   if (!file) {
     __builtin_memcpy(dst, "none", 5);
     return;
@@ -590,12 +603,12 @@ static __noinline void vigil_fill_process(struct vigil_event* ev, struct task_st
   struct fdtable* fdt = BPF_CORE_READ(task, files, fdt);
 #endif
 #ifdef VIGIL_NEED_PROCESS_STDIN_TYPE
-  vigil_fd_type(fdt, 0, ev->process_stdin_type);
+  vigil_fd_type(vigil_fdt_file(fdt, 0), ev->process_stdin_type);
 #else
   ev->process_stdin_type[0] = 0;
 #endif
 #ifdef VIGIL_NEED_PROCESS_STDOUT_TYPE
-  vigil_fd_type(fdt, 1, ev->process_stdout_type);
+  vigil_fd_type(vigil_fdt_file(fdt, 1), ev->process_stdout_type);
 #else
   ev->process_stdout_type[0] = 0;
 #endif
@@ -629,9 +642,6 @@ static __noinline void vigil_fill_process(struct vigil_event* ev, struct task_st
 
 // ---- Begin and submit ---------------------------------------------------------------
 
-// The scratch record for an event of `kind` of the current task, header and
-// verdict reset and process context filled; NULL if the map is unavailable.
-// The hook then fills the event's own fields.
 // ev->flags: the process context (every field on all events) is filled.
 #define VIGIL_EVENT_CONTEXT 1u
 
@@ -657,9 +667,10 @@ __noinline int vigil_fill_context(struct vigil_event* ev) {
     if (!((ev)->flags & VIGIL_EVENT_CONTEXT)) vigil_fill_context(ev); \
   } while (0)
 
-// A record for an event of `kind` with the process context left to
-// vigil_fill_context. Hooks that read or overwrite process fields before
-// matching use vigil_begin.
+// The scratch record for an event of `kind` of the current task, header and
+// verdict reset, the process context left to vigil_fill_context; NULL if the
+// map is unavailable. The hook then fills the event's own fields. Hooks that
+// read or overwrite process fields before matching use vigil_begin.
 static __noinline struct vigil_record* vigil_begin_lazy(__u32 kind) {
   struct vigil_record* r = vigil_record();
   if (!r) return NULL;
@@ -688,15 +699,24 @@ static __always_inline struct vigil_record* vigil_begin(__u32 kind) {
   return r;
 }
 
-// Counts the event, and sends the record if a rule matched or needs user space.
-static __noinline void vigil_submit(struct vigil_record* r) {
-  __u32 kind = r->event.kind;
-  if (kind < VIGIL_EV_COUNT) vigil_count(kind);
+// Whether a rule matched, or needs user space to decide.
+static __always_inline int vigil_verdict_any(const struct vigil_verdict* verdict) {
   __u64 any = 0;
-  for (int i = 0; i < VIGIL_RULE_WORDS; i++) any |= r->verdict.matched[i] | r->verdict.pending[i];
-  if (!any) return;
+  for (int i = 0; i < VIGIL_RULE_WORDS; i++) any |= verdict->matched[i] | verdict->pending[i];
+  return any != 0;
+}
+
+// Writes the record to the ring buffer, counting it as sent or dropped.
+static __noinline void vigil_send(struct vigil_record* r) {
   if (bpf_ringbuf_output(&vigil_events, r, VIGIL_RECORD_EVENT_OFFSET + VIGIL_EVENT_SUBMIT_BYTES, 0))
     vigil_count(VIGIL_STAT_DROPPED);
   else
     vigil_count(VIGIL_STAT_SUBMITTED);
+}
+
+// Counts the event, and sends the record if a rule matched or needs user space.
+static __noinline void vigil_submit(struct vigil_record* r) {
+  __u32 kind = r->event.kind;
+  if (kind < VIGIL_EV_COUNT) vigil_count(kind);
+  if (vigil_verdict_any(&r->verdict)) vigil_send(r);
 }

@@ -745,18 +745,11 @@ class Generator {
   static bool reads_new_image_arguments(const ir::Rule& rule) {
     const FieldId args = *find_field("process.args");
     const FieldId cmdline = *find_field("process.cmdline");
-    bool reads = false;
-    auto visit = [&](auto&& self, const ir::Predicate& node) -> void {
-      if ((node.kind == Kind::Test || node.kind == Kind::FieldCompare) &&
-          (node.field == args || node.field == cmdline ||
-           (node.kind == Kind::FieldCompare &&
-            (node.other_field == args || node.other_field == cmdline))))
-        reads = true;
-      for (const ir::Predicate& child : node.children) self(self, child);
-    };
-    visit(visit, rule.when);
-    for (const ir::Predicate& except : rule.excepts) visit(visit, except);
-    return reads;
+    auto argument = [&](FieldId field) { return field == args || field == cmdline; };
+    if (reads_field(rule.when, argument)) return true;
+    for (const ir::Predicate& except : rule.excepts)
+      if (reads_field(except, argument)) return true;
+    return false;
   }
 
   static bool enforced(const PlannedRule& rule) {
@@ -808,7 +801,7 @@ class Generator {
       c.line("  if (!any || !vigil_enforce) return 0;");
       for (uint32_t i = 0; i < rule_words_; ++i)
         c.line(fmt::format("  r->enforcement.acted[{0}] = r->verdict.matched[{0}];", i));
-      c.line("  vigil_submit_enforced(r);");
+      c.line("  vigil_send(r);  // counted by the tracepoint that saw the same call");
       c.line("  return 1;");
       c.line("}");
     }
@@ -864,7 +857,18 @@ class Generator {
     c.line("}");
   }
 
-  // Whether a rule's residual code reads atoms or compares strings.
+  // Whether a Test or a field comparison in `node` reads a field `wanted`
+  // picks.
+  template <typename Wanted>
+  static bool reads_field(const ir::Predicate& node, Wanted wanted) {
+    if (node.kind == Kind::Test && wanted(node.field)) return true;
+    if (node.kind == Kind::FieldCompare && (wanted(node.field) || wanted(node.other_field)))
+      return true;
+    for (const ir::Predicate& child : node.children)
+      if (reads_field(child, wanted)) return true;
+    return false;
+  }
+
   // A field of the process context (on every event), which the matcher
   // must ask for (VIGIL_ENSURE_CONTEXT) before reading.
   static bool is_context_field(FieldId field) {
@@ -875,30 +879,21 @@ class Generator {
   // Whether a residual conjunct reads a context field (directly, or through
   // the atoms of a walk over one).
   static bool reads_context(const PlannedConjunct& conjunct) {
-    bool reads = false;
-    auto visit = [&](auto&& self, const ir::Predicate& node) -> void {
-      if (node.kind == Kind::Test && is_context_field(node.field)) reads = true;
-      if (node.kind == Kind::FieldCompare &&
-          (is_context_field(node.field) || is_context_field(node.other_field)))
-        reads = true;
-      for (const ir::Predicate& child : node.children) self(self, child);
-    };
-    visit(visit, conjunct.kernel);
-    return reads;
+    return reads_field(conjunct.kernel, is_context_field);
   }
 
   // Whether a residual conjunct reads strings: atoms of walks, or a
   // comparison of two string fields.
   static bool reads_strings(const PlannedConjunct& conjunct) {
     if (!conjunct.atoms.empty()) return true;
-    bool compares = false;
-    auto visit = [&](auto&& self, const ir::Predicate& node) -> void {
+    auto compares_strings = [](auto&& self, const ir::Predicate& node) -> bool {
       if (node.kind == Kind::FieldCompare && field_info(node.field).type == Type::String)
-        compares = true;
-      for (const ir::Predicate& child : node.children) self(self, child);
+        return true;
+      for (const ir::Predicate& child : node.children)
+        if (self(self, child)) return true;
+      return false;
     };
-    visit(visit, conjunct.kernel);
-    return compares;
+    return compares_strings(compares_strings, conjunct.kernel);
   }
 
   // The rule's residual conjuncts that `select` picks, as code that clears
