@@ -159,6 +159,13 @@ class PackEnforcement : public ::testing::Test {
     return outcome;
   }
 
+  // The child died of SIGKILL, and the rule's one alert about it says so.
+  static void expect_killed(const Outcome& outcome) {
+    EXPECT_TRUE(killed(outcome.status)) << "wait status " << outcome.status;
+    ASSERT_EQ(outcome.alerts.size(), 1u) << agent_->log();
+    EXPECT_EQ(outcome.alerts[0]["action"], "killed");
+  }
+
   static inline fs::path cgroup_;
   static inline fs::path work_;
   static inline uint64_t cgroup_id_ = 0;
@@ -178,9 +185,7 @@ TEST_F(PackEnforcement, FilelessExecFromMemfdIsKilled) {
     return 4;
   };
   Outcome inside = act(true, kMemfdExecRule, exec_memfd);
-  EXPECT_TRUE(killed(inside.status)) << "wait status " << inside.status;
-  ASSERT_EQ(inside.alerts.size(), 1u) << agent_->log();
-  EXPECT_EQ(inside.alerts[0]["action"], "killed");
+  ASSERT_NO_FATAL_FAILURE(expect_killed(inside));
   Outcome outside = act(false, kMemfdExecRule, exec_memfd);
   EXPECT_TRUE(exited_with(outside.status, 0)) << "wait status " << outside.status;
 }
@@ -192,9 +197,7 @@ TEST_F(PackEnforcement, CryptoMinerIsKilledBeforeItRuns) {
     return 127;
   };
   Outcome inside = act(true, kMinerRule, exec_miner);
-  EXPECT_TRUE(killed(inside.status)) << "wait status " << inside.status;
-  ASSERT_EQ(inside.alerts.size(), 1u) << agent_->log();
-  EXPECT_EQ(inside.alerts[0]["action"], "killed");
+  ASSERT_NO_FATAL_FAILURE(expect_killed(inside));
   Outcome outside = act(false, kMinerRule, exec_miner);
   EXPECT_TRUE(exited_with(outside.status, 0)) << "wait status " << outside.status;
 }
@@ -208,10 +211,8 @@ TEST_F(PackEnforcement, ShellConnectingOutIsKilledAtConnect) {
     execl("/bin/bash", "bash", "-c", script.c_str(), nullptr);
     return 127;
   });
-  EXPECT_TRUE(killed(inside.status)) << "wait status " << inside.status;
+  ASSERT_NO_FATAL_FAILURE(expect_killed(inside));
   EXPECT_FALSE(fs::exists(marker));
-  ASSERT_EQ(inside.alerts.size(), 1u) << agent_->log();
-  EXPECT_EQ(inside.alerts[0]["action"], "killed");
 }
 
 TEST_F(PackEnforcement, LdSoPreloadWriteIsDeniedOrKilled) {
@@ -266,9 +267,7 @@ TEST_F(PackEnforcement, MassRenameIsKilledAtTheThreshold) {
     }
     return 0;
   });
-  EXPECT_TRUE(killed(inside.status)) << "wait status " << inside.status;
-  ASSERT_EQ(inside.alerts.size(), 1u) << agent_->log();
-  EXPECT_EQ(inside.alerts[0]["action"], "killed");
+  ASSERT_NO_FATAL_FAILURE(expect_killed(inside));
   // Killed at the 30th rename (sys_enter: that rename still completes).
   size_t renamed = 0;
   for (const auto& entry : fs::directory_iterator(files))
