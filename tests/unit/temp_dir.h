@@ -33,6 +33,8 @@ class TempDir {
     return file.string();
   }
   const std::string& path() const { return path_; }
+  // The path of `name` in the directory.
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
 
  private:
   std::string path_;
