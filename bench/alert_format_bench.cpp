@@ -66,8 +66,8 @@ Alert file_open_alert() {
   alert.tags = {"attack.T1003.008", "credentials"};
   alert.action = ActionTaken::Alert;
   alert.output = "/etc/shadow opened by cat (uid 1000, euid 0) in container 3f2a9c7e1b4d";
-  alert.event = std::move(event);
-  alert.process = std::move(process);
+  alert.event = std::make_shared<const Event>(std::move(event));
+  alert.process = std::make_shared<const ProcessContext>(std::move(process));
   return alert;
 }
 

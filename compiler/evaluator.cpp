@@ -159,16 +159,55 @@ bool evaluate_field_compare(const ir::Predicate& node, const Event& event) {
 
 // ---- Event -------------------------------------------------------------------------
 
-Event::Event(EventKind kind) : kind_(kind), values_(all_fields().size()) {
-  for (const FieldInfo& field : all_fields()) {
-    if (carries(kind, field.id) && !field.multi_valued)
-      values_[field.id].push_back(default_value(field.type));
-  }
+namespace {
+
+// Where each field of one event kind lives in an Event: an index into
+// single_ or multi_, or nowhere (the kind does not carry it).
+struct EventSlots {
+  struct Slot {
+    int16_t index = -1;
+    bool multi = false;
+  };
+  std::vector<Slot> slots;      // indexed by FieldId
+  std::vector<Value> defaults;  // single_ of a fresh event
+  size_t multi_count = 0;
+};
+
+const EventSlots& event_slots(EventKind kind) {
+  static const std::vector<EventSlots> table = [] {
+    std::vector<EventSlots> kinds(kEventKindCount);
+    for (size_t k = 0; k < kEventKindCount; ++k) {
+      EventSlots& layout = kinds[k];
+      layout.slots.resize(all_fields().size());
+      for (const FieldInfo& field : all_fields()) {
+        if (!carries(static_cast<EventKind>(k), field.id)) continue;
+        EventSlots::Slot& slot = layout.slots[field.id];
+        slot.multi = field.multi_valued;
+        if (field.multi_valued) {
+          slot.index = static_cast<int16_t>(layout.multi_count++);
+        } else {
+          slot.index = static_cast<int16_t>(layout.defaults.size());
+          layout.defaults.push_back(default_value(field.type));
+        }
+      }
+    }
+    return kinds;
+  }();
+  return table[static_cast<size_t>(kind)];
 }
+
+}  // namespace
+
+Event::Event(EventKind kind)
+    : kind_(kind), single_(event_slots(kind).defaults), multi_(event_slots(kind).multi_count) {}
 
 void Event::set(FieldId field, Value value) {
   if (!carries(kind_, field) || !has_type(value, field_info(field).type)) return;
-  values_[field].assign(1, std::move(value));
+  EventSlots::Slot slot = event_slots(kind_).slots[field];
+  if (slot.multi)
+    multi_[slot.index].assign(1, std::move(value));
+  else
+    single_[slot.index] = std::move(value);
 }
 
 void Event::set_values(FieldId field, std::vector<Value> values) {
@@ -177,12 +216,18 @@ void Event::set_values(FieldId field, std::vector<Value> values) {
   if (!info.multi_valued && values.size() != 1) return;
   for (const Value& value : values)
     if (!has_type(value, info.type)) return;
-  values_[field] = std::move(values);
+  EventSlots::Slot slot = event_slots(kind_).slots[field];
+  if (slot.multi)
+    multi_[slot.index] = std::move(values);
+  else
+    single_[slot.index] = std::move(values.front());
 }
 
 std::span<const Value> Event::get(FieldId field) const {
-  if (field >= values_.size()) return {};
-  return values_[field];
+  if (!carries(kind_, field)) return {};
+  EventSlots::Slot slot = event_slots(kind_).slots[field];
+  if (slot.multi) return multi_[slot.index];
+  return {&single_[slot.index], 1};
 }
 
 // ---- Evaluation --------------------------------------------------------------------

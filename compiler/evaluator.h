@@ -29,8 +29,12 @@ class Event {
   std::span<const Value> get(FieldId field) const;
 
  private:
+  // Storage is per carried field only, laid out once per event kind
+  // (evaluator.cpp's EventSlots): the agent builds one Event per kernel
+  // record, so it costs one allocation, not one per field.
   EventKind kind_;
-  std::vector<std::vector<Value>> values_;  // indexed by FieldId
+  std::vector<Value> single_;              // single-valued fields, one value each
+  std::vector<std::vector<Value>> multi_;  // multi-valued fields
 };
 
 // The step that decided an outcome, for `vigil test` failure reports.

@@ -6,7 +6,7 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -70,9 +70,10 @@ struct Alert {
   uint64_t count = 1;
 
   // Rule alerts: the event (its kind and every field it carries) and who
-  // did it. Agent alerts have neither.
-  std::optional<Event> event;
-  std::optional<ProcessContext> process;
+  // did it. Agent alerts have neither. Shared, not copied: every rule that
+  // matches one record reports the same event and process.
+  std::shared_ptr<const Event> event;
+  std::shared_ptr<const ProcessContext> process;
 };
 
 }  // namespace vigil::runtime

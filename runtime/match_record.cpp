@@ -45,7 +45,7 @@ std::optional<MatchRecord> parse_match_record(std::span<const uint8_t> bytes, ui
   const size_t header = record_event_offset(rule_words);
   const codegen::EventLayout& layout = codegen::EventLayout::get();
   // The kernel may leave out the on-demand tail of the event (captured_size).
-  const size_t minimum = header + layout.captured_size({});
+  const size_t minimum = header + layout.minimum_size();
   if (bytes.size() < minimum || bytes.size() > header + layout.size()) {
     *error = "record of " + std::to_string(bytes.size()) + " bytes, expected " +
              std::to_string(minimum) + " to " + std::to_string(header + layout.size());

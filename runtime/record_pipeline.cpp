@@ -38,10 +38,11 @@ bool RecordPipeline::handle(std::span<const uint8_t> bytes) {
     return false;
   }
 
-  Event& event = record->event;
-  processes_.fill_user_space_fields(event);
+  processes_.fill_user_space_fields(record->event);
+  auto shared_event = std::make_shared<const Event>(std::move(record->event));
+  const Event& event = *shared_event;
   const auto& rules = generation->rules_of(event.kind());
-  std::optional<ProcessContext> context;
+  std::shared_ptr<const ProcessContext> context;
   for (uint32_t bit = 0; bit < rules.size(); ++bit) {
     bool matched = record->matched_bit(bit);
     bool pending = record->pending_bit(bit);
@@ -54,7 +55,7 @@ bool RecordPipeline::handle(std::span<const uint8_t> bytes) {
       ++counters.completed_false;
       continue;
     }
-    if (!context) context = processes_.context_for(event);
+    if (!context) context = std::make_shared<const ProcessContext>(processes_.context_for(event));
     Alert alert;
     alert.origin = AlertOrigin::Rule;
     alert.time_unix_ns = clock_.to_unix_ns(event.time_ns);
@@ -70,8 +71,8 @@ bool RecordPipeline::handle(std::span<const uint8_t> bytes) {
     alert.action = outcome.taken;
     alert.action_reason = std::move(outcome.reason);
     alert.output = render_output(*rule.rule, event);
-    alert.event = event;
-    alert.process = *context;
+    alert.event = shared_event;
+    alert.process = context;
     if (rule.rule->dedup_ns && !dedup_.admit(alert, rule.rule->dedup_ns)) {
       ++counters.alerts;
       continue;  // a repeat: counted, reported by flush_dedup()

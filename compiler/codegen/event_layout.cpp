@@ -135,6 +135,7 @@ EventLayout::EventLayout() {
     members_.push_back(std::move(member));
   }
   size_ = (offset + 7) / 8 * 8;
+  minimum_size_ = captured_size({});
 }
 
 const EventMember* EventLayout::member(FieldId field) const {
@@ -254,8 +255,7 @@ std::vector<uint8_t> EventLayout::encode(const Event& event) const {
 }
 
 std::optional<Event> EventLayout::decode(std::span<const uint8_t> record) const {
-  static const size_t minimum = captured_size({});
-  if (record.size() < minimum) return std::nullopt;
+  if (record.size() < minimum_size_) return std::nullopt;
   uint32_t kind = load<uint32_t>(record, kEventKindOffset);
   if (kind >= kEventKindCount) return std::nullopt;
   Event event(static_cast<EventKind>(kind));

@@ -52,6 +52,8 @@ class EventLayout {
   // fields (indexed by FieldId) fills: the on-demand tail it does not need
   // is left out. The kernel sends this many; decode() takes them.
   size_t captured_size(const std::vector<bool>& needed) const;
+  // captured_size({}): the shortest record the kernel sends.
+  size_t minimum_size() const { return minimum_size_; }
 
   // The record the kernel would produce for `event`: strings cut to their
   // capacity (and at a NUL byte, which kernel strings cannot contain),
@@ -66,6 +68,7 @@ class EventLayout {
   std::vector<EventMember> members_;
   std::vector<int> member_index_;  // by FieldId, -1 if none
   size_t size_ = 0;
+  size_t minimum_size_ = 0;
 };
 
 // Whether the field is one of the large ones the kernel fills only when a rule

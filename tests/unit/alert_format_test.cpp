@@ -67,9 +67,17 @@ Alert rule_alert(Event event) {
   alert.tags = {"T1003.008", "credentials"};
   alert.action = ActionTaken::Killed;
   alert.output = "shadow read by bash";
-  alert.event = std::move(event);
-  alert.process = shell_process();
+  alert.event = std::make_shared<const Event>(std::move(event));
+  alert.process = std::make_shared<const ProcessContext>(shell_process());
   return alert;
+}
+
+// The alert's process, for a test to change (alerts share theirs as const).
+ProcessContext& mutable_process(Alert& alert) {
+  auto copy = std::make_shared<ProcessContext>(*alert.process);
+  ProcessContext& process = *copy;
+  alert.process = std::move(copy);
+  return process;
 }
 
 Event file_open(std::string path) {
@@ -187,7 +195,7 @@ TEST(AlertFormatJson, ProcessObject) {
 
 TEST(AlertFormatJson, UnknownStartTimeIsNull) {
   Alert alert = rule_alert(file_open("/x"));
-  alert.process->start_time_unix_ns = 0;
+  mutable_process(alert).start_time_unix_ns = 0;
   EXPECT_TRUE(parse_line(format_alert_json(alert))["process"]["start_time"].is_null());
 }
 
@@ -279,8 +287,8 @@ TEST(AlertFormatText, OneReadableLine) {
             "(pid=4242 exe=/usr/bin/bash user=alice container=3f2a9c)");
   Alert plain = rule_alert(file_open("/etc/shadow"));
   plain.action = ActionTaken::Alert;
-  plain.process->user_name.clear();
-  plain.process->container_id.clear();
+  mutable_process(plain).user_name.clear();
+  mutable_process(plain).container_id.clear();
   EXPECT_EQ(format_alert_text(plain, false),
             "22:54:51.123 HIGH     shadow_read: shadow read by bash "
             "(pid=4242 exe=/usr/bin/bash user=1000)");
@@ -304,8 +312,8 @@ TEST(AlertFormatText, HostileStringsCannotReachTheTerminal) {
   alert.output =
       "open \x1b]0;pwned\x07\x1b[2J\nFAKE ALERT\r\xc2\x9b"
       "31m\xe2\x80\xaegpj.exe \xff\\ caf\xc3\xa9";
-  alert.process->exe = "/tmp/\x1b[8mhidden";
-  alert.process->user_name = "ro\not";
+  mutable_process(alert).exe = "/tmp/\x1b[8mhidden";
+  mutable_process(alert).user_name = "ro\not";
   alert.rule = "r\x1b[0m";
   const std::string text = format_alert_text(alert, true);
   // Only the renderer's own color sequences contain ESC.
@@ -571,10 +579,10 @@ TEST(AlertFormatRandom, AnyBytesInAnyFieldStayContained) {
     alert.output = bytes(80);
     alert.host = bytes(20);
     alert.tags = {bytes(12)};
-    alert.process->exe = bytes(40);
-    alert.process->user_name = bytes(10);
-    alert.process->container_id = bytes(12);
-    alert.process->ancestors = {{1, bytes(16), bytes(30)}};
+    mutable_process(alert).exe = bytes(40);
+    mutable_process(alert).user_name = bytes(10);
+    mutable_process(alert).container_id = bytes(12);
+    mutable_process(alert).ancestors = {{1, bytes(16), bytes(30)}};
     for (const std::string& line : {format_alert_json(alert), format_alert_ocsf(alert)}) {
       for (unsigned char c : line) ASSERT_TRUE(c >= 0x20 && c < 0x7f) << line;
       ASSERT_TRUE(json::accept(line)) << line;

@@ -165,8 +165,10 @@ class AlertGenerator {
     // Agent alerts have neither; rule alerts usually both, but each part is
     // optional to the formatter.
     if (alert.origin == AlertOrigin::Rule) {
-      if (chance(90)) alert.event = event_of_kind(static_cast<EventKind>(below(kEventKindCount)));
-      if (chance(90)) alert.process = process();
+      if (chance(90))
+        alert.event = std::make_shared<const Event>(
+            event_of_kind(static_cast<EventKind>(below(kEventKindCount))));
+      if (chance(90)) alert.process = std::make_shared<const ProcessContext>(process());
     }
     return alert;
   }
@@ -189,10 +191,11 @@ TEST(AlertJsonEquivalence, EveryEventKindMatches) {
   for (size_t kind = 0; kind < kEventKindCount; ++kind) {
     Alert alert = generate.alert();
     alert.origin = AlertOrigin::Rule;
-    alert.event = Event(static_cast<EventKind>(kind));
-    alert.process = generate.process();
+    alert.event = std::make_shared<const Event>(Event(static_cast<EventKind>(kind)));
+    alert.process = std::make_shared<const ProcessContext>(generate.process());
     EXPECT_EQ(format_alert_json(alert), reference::format_alert_json(alert)) << kind;
-    alert.event = generate.event_of_kind(static_cast<EventKind>(kind));
+    alert.event =
+        std::make_shared<const Event>(generate.event_of_kind(static_cast<EventKind>(kind)));
     EXPECT_EQ(format_alert_json(alert), reference::format_alert_json(alert)) << kind;
   }
 }
@@ -202,7 +205,7 @@ TEST(AlertJsonEquivalence, ProcessWithoutEventHasNoArgs) {
   Alert alert = generate.alert();
   alert.origin = AlertOrigin::Rule;
   alert.event.reset();
-  alert.process = generate.process();
+  alert.process = std::make_shared<const ProcessContext>(generate.process());
   const std::string line = format_alert_json(alert);
   EXPECT_EQ(line, reference::format_alert_json(alert));
   EXPECT_EQ(line.find("\"args\""), std::string::npos);
