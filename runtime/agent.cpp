@@ -375,6 +375,13 @@ void Agent::emit(const Alert& alert) {
   }
 }
 
+void Agent::flush_outputs() {
+  for (AgentOutput& output : options_.outputs) {
+    std::string error;
+    if (!output.sink->flush(&error)) log(error);
+  }
+}
+
 void Agent::poll_statistics() {
   if (pipeline_) pipeline_->flush_dedup(unix_now_ns());
   std::vector<uint64_t> stats = shared_.read_stats();
@@ -508,6 +515,7 @@ int Agent::run() {
         status_server_->handle_ready();
       }
     }
+    flush_outputs();
   }
   for (int fd : {signal_fd, debounce_fd, stats_fd, epoll})
     if (fd >= 0) ::close(fd);
@@ -531,6 +539,7 @@ void Agent::shutdown() {
   if (ring_) {
     drain_ring_completely();
     if (pipeline_) pipeline_->flush_dedup(unix_now_ns(), /*final_flush=*/true);
+    flush_outputs();
     ring_buffer__free(ring_);
     ring_ = nullptr;
   }

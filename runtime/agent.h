@@ -110,6 +110,7 @@ class Agent {
   void drain_ring_completely();  // at shutdown
   void poll_statistics();
   void emit(const Alert& alert);
+  void flush_outputs();  // end of a turn: what the sinks buffered goes out
   void log(const std::string& line) const;
 
   AgentOptions options_;

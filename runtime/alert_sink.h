@@ -18,8 +18,17 @@ class AlertSink {
 
   // Writes one alert. `line` is the formatted alert without a trailing
   // newline; the sink adds its own framing. False and `error` if the alert
-  // did not reach its destination (it is not retried).
+  // did not reach its destination (it is not retried). A sink may hold the
+  // line until flush() (line_buffer.h).
   virtual bool write(const Alert& alert, std::string_view line, std::string* error) = 0;
+
+  // Writes out what write() held back. The agent calls it at the end of
+  // every turn of its loop and before it stops. False and `error` if alerts
+  // were lost.
+  virtual bool flush(std::string* error) {
+    (void)error;
+    return true;
+  }
 
   // Reopens the destination after it was moved away (logrotate, on SIGUSR1).
   // Sinks without a file to reopen have nothing to do.

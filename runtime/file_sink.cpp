@@ -5,8 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
-
-#include "runtime/write_all.h"
+#include <string>
 
 namespace vigil::runtime {
 namespace {
@@ -28,20 +27,27 @@ std::unique_ptr<FileSink> FileSink::open(const std::string& path, std::string* e
 }
 
 FileSink::~FileSink() {
+  std::string ignored;
+  flush(&ignored);
   ::close(fd_);
 }
 
 bool FileSink::write(const Alert& /*alert*/, std::string_view line, std::string* error) {
-  std::string framed;
-  framed.reserve(line.size() + 1);
-  framed.append(line).push_back('\n');
-  int failure = write_all(fd_, framed);
+  return !buffer_.append(line) || flush(error);
+}
+
+bool FileSink::flush(std::string* error) {
+  size_t lines = 0;
+  int failure = buffer_.write_to(fd_, &lines);
   if (failure == 0) return true;
-  *error = "cannot write an alert to " + path_ + ": " + std::strerror(failure);
+  *error = "cannot write " + std::to_string(lines) + " alert(s) to " + path_ + ": " +
+           std::strerror(failure);
   return false;
 }
 
 bool FileSink::reopen(std::string* error) {
+  // What was written before the rotation belongs to the old file.
+  if (!flush(error)) return false;
   int fd = open_for_append(path_, error);
   if (fd < 0) return false;
   ::close(fd_);

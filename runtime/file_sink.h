@@ -13,6 +13,7 @@
 #include <string>
 
 #include "runtime/alert_sink.h"
+#include "runtime/line_buffer.h"
 
 namespace vigil::runtime {
 
@@ -25,8 +26,10 @@ class FileSink : public AlertSink {
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;
 
+  // Buffered: the line reaches the file at flush() or when the buffer is full.
   bool write(const Alert& alert, std::string_view line, std::string* error) override;
-  // Opens the path again and writes there from now on. If that fails, keeps
+  bool flush(std::string* error) override;
+  // Flushes, then opens the path again and writes there from now on. If that fails, keeps
   // writing to the file already open and returns false with `error`.
   bool reopen(std::string* error) override;
   std::string describe() const override { return "file " + path_; }
@@ -36,6 +39,7 @@ class FileSink : public AlertSink {
 
   std::string path_;
   int fd_;
+  LineBuffer buffer_;
 };
 
 }  // namespace vigil::runtime

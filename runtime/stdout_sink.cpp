@@ -3,22 +3,27 @@
 #include <cerrno>
 #include <cstring>
 
-#include "runtime/write_all.h"
-
 namespace vigil::runtime {
 
+StdoutSink::~StdoutSink() {
+  std::string ignored;
+  flush(&ignored);
+}
+
 bool StdoutSink::write(const Alert& /*alert*/, std::string_view line, std::string* error) {
-  // One write for the line and its newline, so no other writer's output can
-  // land between them.
-  std::string framed;
-  framed.reserve(line.size() + 1);
-  framed.append(line).push_back('\n');
-  int failure = write_all(fd_, framed);
+  return !buffer_.append(line) || flush(error);
+}
+
+bool StdoutSink::flush(std::string* error) {
+  // Whole lines in one write, so no other writer's output lands inside one.
+  size_t lines = 0;
+  int failure = buffer_.write_to(fd_, &lines);
   if (failure == 0) return true;
+  std::string alerts = std::to_string(lines) + " alert(s)";
   if (failure == EPIPE)
-    *error = "stdout is closed (its reader went away); alert not written";
+    *error = "stdout is closed (its reader went away); " + alerts + " not written";
   else
-    *error = std::string("cannot write an alert to stdout: ") + std::strerror(failure);
+    *error = "cannot write " + alerts + " to stdout: " + std::strerror(failure);
   return false;
 }
 

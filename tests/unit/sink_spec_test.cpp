@@ -111,6 +111,7 @@ TEST(SinkSpec, MakeSinkOpensWhatTheSpecNames) {
   ASSERT_TRUE(file) << error;
   EXPECT_EQ(file->describe(), "file " + directory.file("a.json"));
   ASSERT_TRUE(file->write(Alert{}, "line", &error)) << error;
+  ASSERT_TRUE(file->flush(&error)) << error;
   EXPECT_EQ(testing::read_file(directory.file("a.json")), "line\n");
 
   std::unique_ptr<AlertSink> out = make_sink(parsed("stdout"), &error);

@@ -65,6 +65,7 @@ TEST(StdoutSink, WritesTheLineAndANewline) {
   std::string error;
   ASSERT_TRUE(sink.write(sample_alert(), R"({"rule":"a"})", &error)) << error;
   ASSERT_TRUE(sink.write(sample_alert(), "second", &error)) << error;
+  ASSERT_TRUE(sink.flush(&error)) << error;
   ::close(pipe.write_end);
   pipe.write_end = -1;
   char buffer[64] = {};
@@ -86,7 +87,7 @@ TEST(StdoutSink, WritesALineLargerThanThePipeThroughPartialWrites) {
   });
   StdoutSink sink(pipe.write_end);
   std::string error;
-  EXPECT_TRUE(sink.write(sample_alert(), line, &error)) << error;
+  EXPECT_TRUE(sink.write(sample_alert(), line, &error)) << error;  // past kFlushBytes: written
   ::close(pipe.write_end);
   pipe.write_end = -1;
   reader.join();
@@ -100,8 +101,43 @@ TEST(StdoutSink, ClosedReaderIsAnErrorNotADeath) {
   pipe.read_end = -1;
   StdoutSink sink(pipe.write_end);
   std::string error;
-  EXPECT_FALSE(sink.write(sample_alert(), "lost", &error));
-  EXPECT_EQ(error, "stdout is closed (its reader went away); alert not written");
+  EXPECT_TRUE(sink.write(sample_alert(), "lost", &error));  // buffered
+  EXPECT_FALSE(sink.flush(&error));
+  EXPECT_EQ(error, "stdout is closed (its reader went away); 1 alert(s) not written");
+  EXPECT_TRUE(sink.flush(&error)) << "the lost line is not written again";
+}
+
+// One write(2) per agent turn: nothing reaches the file until flush(),
+// unless the buffer fills up first.
+TEST(FileSink, HoldsLinesUntilFlushOrAFullBuffer) {
+  ScratchDirectory directory;
+  std::string path = directory.file("alerts.json");
+  std::string error;
+  std::unique_ptr<FileSink> sink = FileSink::open(path, &error);
+  ASSERT_TRUE(sink) << error;
+  ASSERT_TRUE(sink->write(sample_alert(), "one", &error)) << error;
+  EXPECT_EQ(read_file(path), "");
+  ASSERT_TRUE(sink->flush(&error)) << error;
+  EXPECT_EQ(read_file(path), "one\n");
+  std::string line(1000, 'x');
+  size_t written = 0;
+  while (read_file(path).size() == 4 && written < 1000) {
+    ASSERT_TRUE(sink->write(sample_alert(), line, &error)) << error;
+    ++written;
+  }
+  EXPECT_EQ(written, LineBuffer::kFlushBytes / (line.size() + 1) + 1);
+  EXPECT_EQ(read_file(path).size(), 4 + written * (line.size() + 1));
+}
+
+TEST(FileSink, DestructionFlushes) {
+  ScratchDirectory directory;
+  std::string path = directory.file("alerts.json");
+  std::string error;
+  std::unique_ptr<FileSink> sink = FileSink::open(path, &error);
+  ASSERT_TRUE(sink) << error;
+  ASSERT_TRUE(sink->write(sample_alert(), "last words", &error)) << error;
+  sink.reset();
+  EXPECT_EQ(read_file(path), "last words\n");
 }
 
 TEST(FileSink, CreatesTheFile0600AndAppendsOneLinePerAlert) {
@@ -112,6 +148,7 @@ TEST(FileSink, CreatesTheFile0600AndAppendsOneLinePerAlert) {
   ASSERT_TRUE(sink) << error;
   ASSERT_TRUE(sink->write(sample_alert(), "one", &error)) << error;
   ASSERT_TRUE(sink->write(sample_alert(), "two", &error)) << error;
+  ASSERT_TRUE(sink->flush(&error)) << error;
   EXPECT_EQ(read_file(path), "one\ntwo\n");
   struct stat info{};
   ASSERT_EQ(::stat(path.c_str(), &info), 0);
@@ -127,6 +164,7 @@ TEST(FileSink, AppendsToWhatIsThere) {
   std::unique_ptr<FileSink> sink = FileSink::open(path, &error);
   ASSERT_TRUE(sink) << error;
   ASSERT_TRUE(sink->write(sample_alert(), "later", &error)) << error;
+  ASSERT_TRUE(sink->flush(&error)) << error;
   EXPECT_EQ(read_file(path), "earlier\nlater\n");
 }
 
@@ -138,12 +176,14 @@ TEST(FileSink, ReopenAfterRotationWritesToTheNewFile) {
   std::unique_ptr<FileSink> sink = FileSink::open(path, &error);
   ASSERT_TRUE(sink) << error;
   ASSERT_TRUE(sink->write(sample_alert(), "before rotation", &error)) << error;
+  ASSERT_TRUE(sink->flush(&error)) << error;
   // logrotate: move the file away, then signal; until the signal alerts
   // still go to the moved file.
   ASSERT_EQ(::rename(path.c_str(), rotated.c_str()), 0);
   ASSERT_TRUE(sink->write(sample_alert(), "between move and signal", &error)) << error;
   ASSERT_TRUE(sink->reopen(&error)) << error;
   ASSERT_TRUE(sink->write(sample_alert(), "after reopen", &error)) << error;
+  ASSERT_TRUE(sink->flush(&error)) << error;
   EXPECT_EQ(read_file(rotated), "before rotation\nbetween move and signal\n");
   EXPECT_EQ(read_file(path), "after reopen\n");
 }
@@ -160,6 +200,7 @@ TEST(FileSink, FailedReopenKeepsWritingToTheOpenFile) {
   EXPECT_FALSE(sink->reopen(&error));
   EXPECT_EQ(error, "cannot open " + logs + "/alerts.json for alerts: No such file or directory");
   ASSERT_TRUE(sink->write(sample_alert(), "still written", &error)) << error;
+  ASSERT_TRUE(sink->flush(&error)) << error;
   EXPECT_EQ(read_file(moved + "/alerts.json"), "still written\n");
 }
 
