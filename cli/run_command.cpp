@@ -24,6 +24,7 @@ struct RunOptions {
   std::string format;
   bool audit = false;
   uint32_t kill_limit = 10;
+  uint32_t ring_buffer_mib = 64;
   std::string deny_cgroup;
   std::string status_socket = "/run/vigil/vigil.sock";
   std::string metrics_file;
@@ -58,6 +59,7 @@ int run_agent(const RunOptions& options) {
   agent.version = std::string(kVersion);
   agent.audit = options.audit;
   agent.kill_limit = options.kill_limit;
+  agent.ring_buffer_bytes = options.ring_buffer_mib << 20;
   agent.deny_cgroup = options.deny_cgroup;
   agent.status_socket = options.status_socket;
   agent.metrics_file = options.metrics_file;
@@ -140,6 +142,22 @@ Command register_run(CLI::App& app) {
                    "switched to audit (0: no limit)")
       ->check(CLI::Range(0, 64))
       ->type_name("N");
+  command
+      ->add_option("--ring-buffer-mib", options->ring_buffer_mib,
+                   "Size of the kernel-to-agent ring buffer in MiB, a power of two: the longer "
+                   "the agent may fall behind before events are lost")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            unsigned mib = 0;
+            bool digits = !text.empty() && text.size() <= 4 &&
+                          text.find_first_not_of("0123456789") == std::string::npos;
+            if (digits) mib = static_cast<unsigned>(std::stoul(text));
+            if (mib == 0 || mib > 1024 || (mib & (mib - 1)) != 0)
+              return "must be a power of two from 1 to 1024, not " + text;
+            return "";
+          },
+          "POWER OF 2 (1-1024)"))
+      ->type_name("MIB");
   command
       ->add_option("--deny-cgroup", options->deny_cgroup,
                    "The cgroup v2 directory whose processes `action deny` on net.connect/net.bind "

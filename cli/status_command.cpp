@@ -106,7 +106,8 @@ void print_status(const AgentStatus& status) {
   print_field("records", to_string(status.records) + " read, " +
                              to_string(status.records_malformed) + " malformed");
   print_field("kernel", to_string(status.kernel_submitted) + " submitted, " +
-                            to_string(status.kernel_dropped) + " dropped (ring buffer full), " +
+                            to_string(status.kernel_dropped) + " dropped (ring buffer of " +
+                            to_string(status.ring_buffer_bytes >> 20) + " MiB full), " +
                             to_string(status.kernel_killed) + " processes killed");
   print_field("alerts", to_string(status.alerts));
   print_field("hooks", to_string(status.hooks.size()) + " attached");

@@ -138,6 +138,7 @@ bool Agent::start(std::string* error) {
           .host = host_, .audit = options_.audit, .kill_limit = options_.kill_limit},
       *processes_, *clock_, [this](const Alert& alert) { emit(alert); });
 
+  shared_.set_ring_buffer_bytes(options_.ring_buffer_bytes);
   SteadyClock::time_point begin = SteadyClock::now();
   std::optional<codegen::Bundle> bundle = options_.build_bundle(error);
   if (!bundle) return false;
@@ -430,6 +431,7 @@ AgentStatus Agent::status() const {
     status.kernel_dropped = stats[kEventKindCount + 1];
   }
   if (stats.size() >= kEventKindCount + 3) status.kernel_killed = stats[kEventKindCount + 2];
+  status.ring_buffer_bytes = shared_.ring_buffer_capacity();
   if (pipeline_) {
     status.records = pipeline_->records();
     status.records_malformed = pipeline_->malformed();

@@ -41,9 +41,10 @@ struct AgentStatus {
   std::vector<EventCounters> events;
   uint64_t records = 0;  // records read from the ring buffer
   uint64_t records_malformed = 0;
-  uint64_t kernel_submitted = 0;  // records the kernel wrote
-  uint64_t kernel_dropped = 0;    // records lost because the ring buffer was full
-  uint64_t kernel_killed = 0;     // processes killed by kill rules (and fallback kills)
+  uint64_t kernel_submitted = 0;   // records the kernel wrote
+  uint64_t kernel_dropped = 0;     // records lost because the ring buffer was full
+  uint64_t ring_buffer_bytes = 0;  // the ring buffer's size (--ring-buffer-mib)
+  uint64_t kernel_killed = 0;      // processes killed by kill rules (and fallback kills)
   uint64_t alerts = 0;
   std::vector<RuleCounters> rule_counters;
   std::optional<ReloadResult> last_reload;   // the newest attempt

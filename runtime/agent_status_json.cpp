@@ -137,6 +137,7 @@ json agent_status_to_json(const AgentStatus& status) {
           {"records_malformed", status.records_malformed},
           {"kernel_submitted", status.kernel_submitted},
           {"kernel_dropped", status.kernel_dropped},
+          {"ring_buffer_bytes", status.ring_buffer_bytes},
           {"kernel_killed", status.kernel_killed},
           {"alerts", status.alerts},
           {"rule_counters", std::move(rules)},
@@ -160,6 +161,7 @@ std::optional<AgentStatus> agent_status_from_json(const json& value, std::string
   reader.read(value, "records_malformed", "", &status.records_malformed);
   reader.read(value, "kernel_submitted", "", &status.kernel_submitted);
   reader.read(value, "kernel_dropped", "", &status.kernel_dropped);
+  reader.read(value, "ring_buffer_bytes", "", &status.ring_buffer_bytes);
   reader.read(value, "kernel_killed", "", &status.kernel_killed);
   reader.read(value, "alerts", "", &status.alerts);
   reader.read(value, "rule_counters", "", &status.rule_counters);

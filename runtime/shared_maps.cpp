@@ -15,7 +15,13 @@ SharedMaps::~SharedMaps() {
 }
 
 bool SharedMaps::reuse_in(bpf_object* object, std::string* error) const {
-  if (empty()) return true;
+  if (empty()) {
+    if (ring_buffer_bytes_ == 0) return true;
+    bpf_map* ring = bpf_object__find_map_by_name(object, kNames[0]);
+    int result = ring ? bpf_map__set_max_entries(ring, ring_buffer_bytes_) : -ENOENT;
+    if (result != 0) *error = std::string("cannot size the ring buffer: ") + std::strerror(-result);
+    return result == 0;
+  }
   for (size_t i = 0; i < kNames.size(); ++i) {
     bpf_map* map = bpf_object__find_map_by_name(object, kNames[i]);
     if (!map) {
@@ -48,6 +54,13 @@ bool SharedMaps::adopt_from(bpf_object* object, std::string* error) {
   }
   fds_ = fds;
   return true;
+}
+
+uint64_t SharedMaps::ring_buffer_capacity() const {
+  bpf_map_info info{};
+  uint32_t info_size = sizeof info;
+  if (empty() || bpf_obj_get_info_by_fd(ring_buffer_fd(), &info, &info_size) != 0) return 0;
+  return info.max_entries;
 }
 
 std::vector<uint64_t> SharedMaps::read_stats() const {

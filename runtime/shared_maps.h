@@ -29,8 +29,14 @@ class SharedMaps {
 
   bool empty() const { return fds_[0] < 0; }
 
-  // Before loading a generation: make its object use the shared maps (no-op
-  // while empty). False and `error` if the object lacks one.
+  // The ring buffer's size in bytes (a power of two, a multiple of the page
+  // size), set before the first generation creates it; 0: the size compiled
+  // into the bundle (VIGIL_RINGBUF_BYTES). Records the agent cannot read
+  // in time wait here, so its size is how long a stall the agent survives.
+  void set_ring_buffer_bytes(uint32_t bytes) { ring_buffer_bytes_ = bytes; }
+
+  // Before loading a generation: make its object use the shared maps (while
+  // empty: only size the ring buffer). False and `error` if the object lacks one.
   bool reuse_in(bpf_object* object, std::string* error) const;
   // After loading the first generation: keep its maps (duplicated fds, so
   // they outlive the object).
@@ -39,12 +45,15 @@ class SharedMaps {
   int ring_buffer_fd() const { return fds_[0]; }
   int stats_fd() const { return fds_[1]; }
   int deny_cgroup_fd() const { return fds_[4]; }
+  // The ring buffer's size as the kernel reports it; 0 while empty.
+  uint64_t ring_buffer_capacity() const;
 
   // vigil_stats summed over CPUs; empty if it cannot be read.
   std::vector<uint64_t> read_stats() const;
 
  private:
   std::array<int, kNames.size()> fds_ = {-1, -1, -1, -1, -1, -1};  // kNames order
+  uint32_t ring_buffer_bytes_ = 0;
 };
 
 }  // namespace vigil::runtime

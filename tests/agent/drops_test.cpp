@@ -25,10 +25,13 @@ TEST(AgentDrops, AFullRingBufferIsCountedAndReported) {
   fs::create_directories(work / "policies");
   std::ofstream(work / "policies" / "drops.vigil")
       << "rule drops_open {\n  on file.open\n  when file.path startswith \"" << base << "/\"\n}\n";
-  testing::AgentProcess agent(work, {"--policies", (work / "policies").string(), "--no-watch"});
+  testing::AgentProcess agent(
+      work, {"--policies", (work / "policies").string(), "--no-watch", "--ring-buffer-mib", "4"});
   ASSERT_TRUE(agent.wait_for_log("generation 1 live")) << agent.log();
+  EXPECT_EQ(agent.status().value("ring_buffer_bytes", 0ull), 4ull << 20)
+      << "--ring-buffer-mib did not size the ring buffer";
 
-  // A 16 MiB ring holds a few thousand records: 40,000 overflow it.
+  // A 4 MiB ring holds under 2,000 records: 40,000 overflow it.
   constexpr int kOpens = 40'000;
   agent.signal(SIGSTOP);
   pid_t child = fork();

@@ -20,6 +20,7 @@ AgentStatus full_status() {
   status.records_malformed = 2;
   status.kernel_submitted = 1066;
   status.kernel_dropped = 66;
+  status.ring_buffer_bytes = 64u << 20;
   status.kernel_killed = 4;
   status.alerts = 17;
   status.rule_counters = {{"shell_from_web_server", 12, 0}, {"ssh_key_read", 5, 9}};
@@ -55,7 +56,9 @@ TEST(AgentStatusJson, RoundTripThroughText) {
   ASSERT_TRUE(back->last_failure);
   EXPECT_EQ(back->last_failure->error, "web.vigil:3:5: unknown field `parent.com`");
   EXPECT_EQ(back->last_reload->finished_unix_ns, 1714567990'000000001);
+  EXPECT_EQ(back->ring_buffer_bytes, 64u << 20);
   EXPECT_EQ(json["kernel_dropped"], 66);
+  EXPECT_EQ(json["ring_buffer_bytes"], 64u << 20);
   EXPECT_EQ(json["kernel_killed"], 4);
   EXPECT_EQ(json["events"][0], (nlohmann::json{{"event", "exec"}, {"seen", 20}}));
 }
