@@ -68,27 +68,6 @@ static __always_inline int vigil_deny_hooked(struct vigil_event *ev) {
   return bpf_current_task_under_cgroup(&vigil_deny_cgroup, 0) == 1;
 }
 
-// FNV-1a over a NUL-terminated string of at most VIGIL_EXE_BYTES bytes.
-struct vigil_hash_walk {
-  const char* text;
-  __u64 hash;
-};
-
-static long vigil_hash_step(__u64 index, void* ctx) {
-  struct vigil_hash_walk* walk = ctx;
-  if (index >= VIGIL_EXE_BYTES) return 1;
-  char c = walk->text[index];
-  if (!c) return 1;
-  walk->hash = (walk->hash ^ (__u8)c) * 0x100000001b3ull;
-  return 0;
-}
-
-static __always_inline __u64 vigil_hash_string(const char* text) {
-  struct vigil_hash_walk walk = {text, 0xcbf29ce484222325ull};
-  bpf_loop(VIGIL_EXE_BYTES, vigil_hash_step, &walk, 0);
-  return walk.hash;
-}
-
 // Whether the rule may kill one more process running `exe_hash` now. Races
 // between CPUs can let a few kills past the limit at the same instant; the
 // limit bounds a runaway rule, it is not an exact quota.
@@ -154,8 +133,8 @@ static __noinline void vigil_kill(struct vigil_record* r, __u32 bit, __u64 rule_
     e->acted[word] |= mask;
     return;
   }
-  __u32 blast =
-      vigil_blast_check(rule_hash, vigil_hash_string(r->event.process_exe), r->event.time_ns);
+  __u64 exe_hash = vigil_fnv_string(VIGIL_FNV_OFFSET, r->event.process_exe, VIGIL_EXE_BYTES);
+  __u32 blast = vigil_blast_check(rule_hash, exe_hash, r->event.time_ns);
   if (blast) {
     e->withheld |= blast;
     return;

@@ -194,6 +194,34 @@ static __always_inline void vigil_count(__u32 slot) {
   if (counter) *counter += 1;  // per-CPU: no other writer
 }
 
+// FNV-1a, for map keys built in the kernel only (threshold and sequence
+// `by` keys, the kill limit's executables): nothing outside has to agree.
+#define VIGIL_FNV_PRIME 0x100000001b3ull
+#define VIGIL_FNV_OFFSET 0xcbf29ce484222325ull
+
+struct vigil_fnv_walk {
+  const char* text;
+  __u32 limit;
+  __u64 hash;
+};
+
+static long vigil_fnv_step(__u64 index, void* ctx) {
+  struct vigil_fnv_walk* walk = ctx;
+  if (index >= walk->limit) return 1;
+  char c = walk->text[index];
+  if (!c) return 1;
+  walk->hash = (walk->hash ^ (__u8)c) * VIGIL_FNV_PRIME;
+  return 0;
+}
+
+// Mixes the bytes of a NUL-terminated string of at most `capacity` bytes
+// into `hash`.
+static __noinline __u64 vigil_fnv_string(__u64 hash, const char* text, __u32 capacity) {
+  struct vigil_fnv_walk walk = {text, capacity, hash};
+  bpf_loop(capacity, vigil_fnv_step, &walk, 0);
+  return walk.hash;
+}
+
 // A user-memory string into a record field of `capacity` bytes. Sets the
 // field's truncated bit when the string did not fit, and also when it could
 // not be read (a fault: the value is unknown, not empty). NULL gives "".

@@ -35,9 +35,6 @@ struct {
   __type(value, struct vigil_threshold_state);
 } vigil_rule_state SEC(".maps");
 
-#define VIGIL_FNV_PRIME 0x100000001b3ull
-#define VIGIL_FNV_OFFSET 0xcbf29ce484222325ull
-
 static __always_inline __u64 vigil_mix(__u64 hash, __u64 value) {
   for (int i = 0; i < 8; i++) {
     hash = (hash ^ (value & 0xff)) * VIGIL_FNV_PRIME;
@@ -46,26 +43,10 @@ static __always_inline __u64 vigil_mix(__u64 hash, __u64 value) {
   return hash;
 }
 
-struct vigil_key_walk {
-  const char *text;
-  __u32 limit;
-  __u64 hash;
-};
-
-static long vigil_key_step(__u64 index, void *ctx) {
-  struct vigil_key_walk *walk = ctx;
-  if (index >= walk->limit) return 1;
-  char c = walk->text[index];
-  if (!c) return 1;
-  walk->hash = (walk->hash ^ (__u8)c) * VIGIL_FNV_PRIME;
-  return 0;
-}
-
 // Mixes a NUL-terminated string field of `capacity` bytes into `hash`.
-static __noinline __u64 vigil_mix_string(__u64 hash, const char *text, __u32 capacity) {
-  struct vigil_key_walk walk = {text, capacity, hash};
-  bpf_loop(capacity, vigil_key_step, &walk, 0);
-  return (walk.hash ^ 0xff) * VIGIL_FNV_PRIME;  // ends the string: "a","b" != "ab",""
+static __always_inline __u64 vigil_mix_string(__u64 hash, const char *text, __u32 capacity) {
+  // The end of the string is mixed in too: "a","b" != "ab","".
+  return (vigil_fnv_string(hash, text, capacity) ^ 0xff) * VIGIL_FNV_PRIME;
 }
 
 static __always_inline __u64 vigil_mix_ip(__u64 hash, const struct vigil_ip *ip) {
