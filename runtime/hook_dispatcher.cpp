@@ -1,7 +1,6 @@
 #include "runtime/hook_dispatcher.h"
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -16,6 +15,8 @@
 #include <optional>
 #include <string_view>
 #include <vector>
+
+#include "runtime/lsm_probe.h"
 
 namespace vigil::runtime {
 namespace {
@@ -146,15 +147,10 @@ std::unique_ptr<HookDispatcher> HookDispatcher::create(const HookPoint& point, s
   if (cgroup_hook) options.expected_attach_type = *cgroup_attach_type(point.name);
   if (point.kind == HookKind::Lsm) {
     // An LSM program names its hook by the BTF id of bpf_lsm_<hook>.
-    btf* vmlinux = btf__load_vmlinux_btf();
-    int id =
-        libbpf_get_error(vmlinux)
-            ? -1
-            : btf__find_by_name_kind(vmlinux, ("bpf_lsm_" + point.name).c_str(), BTF_KIND_FUNC);
-    if (!libbpf_get_error(vmlinux)) btf__free(vmlinux);
+    std::string why;
+    int id = lsm_hook_btf_id(point.name, &why);
     if (id < 0) {
-      *error = "LSM hook " + point.name + " does not exist on this kernel (no BTF for bpf_lsm_" +
-               point.name + ")";
+      *error = "LSM hook " + point.name + " does not exist on this kernel (" + why + ")";
       return nullptr;
     }
     options.expected_attach_type = BPF_LSM_MAC;

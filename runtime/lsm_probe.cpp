@@ -24,11 +24,9 @@ constexpr const char* kSecurityfs = "/sys/kernel/security";
 // Loads `return 0` as an lsm/file_open program and attaches it for an
 // instant (it allows everything); "" if both work, else what failed.
 std::string try_noop_lsm_program() {
-  btf* vmlinux = btf__load_vmlinux_btf();
-  if (libbpf_get_error(vmlinux)) return "no kernel BTF";
-  int id = btf__find_by_name_kind(vmlinux, "bpf_lsm_file_open", BTF_KIND_FUNC);
-  btf__free(vmlinux);
-  if (id < 0) return "no BTF for bpf_lsm_file_open";
+  std::string why;
+  int id = lsm_hook_btf_id("file_open", &why);
+  if (id < 0) return why;
   bpf_insn code[2] = {};
   code[0].code = BPF_ALU64 | BPF_MOV | BPF_K;  // r0 = 0
   code[0].dst_reg = BPF_REG_0;
@@ -48,6 +46,19 @@ std::string try_noop_lsm_program() {
 }
 
 }  // namespace
+
+int lsm_hook_btf_id(const std::string& hook, std::string* why) {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (libbpf_get_error(vmlinux)) {
+    *why = "no kernel BTF";
+    return -1;
+  }
+  std::string function = "bpf_lsm_" + hook;
+  int id = btf__find_by_name_kind(vmlinux, function.c_str(), BTF_KIND_FUNC);
+  btf__free(vmlinux);
+  if (id < 0) *why = "no BTF for " + function;
+  return id < 0 ? -1 : id;
+}
 
 LsmSupport probe_bpf_lsm() {
   LsmSupport support;

@@ -21,6 +21,11 @@ struct LsmSupport {
 // Reads the active LSMs (mounting securityfs if needed).
 LsmSupport probe_bpf_lsm();
 
+// The BTF id of bpf_lsm_<hook> ("file_open"), the kernel function an LSM
+// program for that hook names; -1 and `why` if the kernel has no BTF or no
+// such hook.
+int lsm_hook_btf_id(const std::string& hook, std::string* why);
+
 // Why an enforced deny rule cannot be enforced (nullopt: it can):
 // `unsupported_events` lists its events vigil has no LSM program for; when
 // empty, the problem is that BPF LSM is not usable (`bpf_lsm_usable` false).
