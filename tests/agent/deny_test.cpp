@@ -16,6 +16,7 @@
 
 #include "runtime/kernel_mounts.h"
 #include "tests/agent/agent_process.h"
+#include "tests/agent/loopback.h"
 
 namespace vigil {
 namespace {
@@ -23,55 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A listening TCP socket on 127.0.0.1 (or ::1) at a port the kernel picks.
-struct Listener {
-  explicit Listener(int family) {
-    fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_storage address{};
-    socklen_t length;
-    if (family == AF_INET) {
-      auto* in = reinterpret_cast<sockaddr_in*>(&address);
-      in->sin_family = AF_INET;
-      in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      length = sizeof *in;
-    } else {
-      auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
-      in6->sin6_family = AF_INET6;
-      in6->sin6_addr = in6addr_loopback;
-      length = sizeof *in6;
-    }
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(fd, 64) != 0) return;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    port = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&address)->sin_port
-                                   : reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
-  }
-  ~Listener() { close(fd); }
-  int fd = -1;
-  uint16_t port = 0;
-};
-
-// connect(2) to the loopback address of `family` at `port`: 0 or the errno.
-int connect_to(int family, uint16_t port) {
-  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_storage address{};
-  socklen_t length;
-  if (family == AF_INET) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&address);
-    in->sin_family = AF_INET;
-    in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    in->sin_port = htons(port);
-    length = sizeof *in;
-  } else {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_addr = in6addr_loopback;
-    in6->sin6_port = htons(port);
-    length = sizeof *in6;
-  }
-  int result = connect(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 ? 0 : errno;
-  close(fd);
-  return result;
-}
+using testing::connect_loopback;
+using testing::LoopbackListener;
 
 // Runs `call` in a child moved into `cgroup` (empty: stays where the test
 // is); returns what it returned (0 or an errno), -1 if the child failed.
@@ -97,7 +51,7 @@ int in_cgroup(const fs::path& cgroup, Call call) {
 }
 
 int connect_from(const fs::path& cgroup, int family, uint16_t port) {
-  return in_cgroup(cgroup, [&] { return connect_to(family, port); });
+  return in_cgroup(cgroup, [&] { return connect_loopback(family, port); });
 }
 
 class Deny : public ::testing::Test {
@@ -142,7 +96,7 @@ class Deny : public ::testing::Test {
 };
 
 TEST_F(Deny, InsideTheCgroupTheDestinationIsRefusedAndEverythingElseWorks) {
-  Listener denied4(AF_INET), allowed4(AF_INET), denied6(AF_INET6);
+  LoopbackListener denied4(AF_INET), allowed4(AF_INET), denied6(AF_INET6);
   ASSERT_NE(denied4.port, 0);
   ASSERT_NE(allowed4.port, 0);
   ASSERT_NE(denied6.port, 0);
@@ -202,7 +156,7 @@ TEST_F(Deny, BindToADeniedPortIsRefusedInsideTheCgroupOnly) {
   // Two ports the kernel just handed out, so free now.
   uint16_t denied = 0, allowed = 0;
   {
-    Listener a(AF_INET), b(AF_INET);
+    LoopbackListener a(AF_INET), b(AF_INET);
     denied = a.port;
     allowed = b.port;
   }
@@ -225,7 +179,7 @@ TEST_F(Deny, BindToADeniedPortIsRefusedInsideTheCgroupOnly) {
 }
 
 TEST_F(Deny, AuditModeRefusesNothing) {
-  Listener denied4(AF_INET);
+  LoopbackListener denied4(AF_INET);
   ASSERT_NE(denied4.port, 0);
   std::ofstream(work_ / "p.vigil")
       << "rule deny_test_port {\n  on net.connect\n  when net.dport == " << denied4.port

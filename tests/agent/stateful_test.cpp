@@ -5,11 +5,8 @@
 // ransomware-like process renaming and rewriting 500 files, is killed at the
 // N-th rename. `sequence`: steps in order fire, reversed or expired ones do
 // not. Every process a rule here matches is a child of this test.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -18,6 +15,7 @@
 #include <set>
 
 #include "tests/agent/agent_process.h"
+#include "tests/agent/loopback.h"
 
 namespace vigil {
 namespace {
@@ -158,35 +156,8 @@ TEST_F(Stateful, RansomwareRenamingManyFilesIsKilledAtTheNthRename) {
   EXPECT_EQ(agent.stop(), 0) << agent.log();
 }
 
-// A loopback TCP listener, and a connect to it.
-struct Loopback {
-  Loopback() {
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(fd, 64) != 0) return;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    port = ntohs(address.sin_port);
-  }
-  ~Loopback() { close(fd); }
-  void connect_once() const {
-    int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    int ignored = connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    (void)ignored;
-    close(client);
-  }
-  int fd = -1;
-  uint16_t port = 0;
-};
-
 TEST_F(Stateful, SequenceFiresInOrderOnlyNotReversedNotAfterExpiry) {
-  Loopback server;
+  testing::LoopbackListener server;
   ASSERT_NE(server.port, 0);
   fs::path stage = work_ / "files" / "stage";
   std::ofstream(work_ / "p.vigil")
