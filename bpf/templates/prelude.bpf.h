@@ -59,10 +59,17 @@ struct vigil_record {
 
 #define VIGIL_RECORD_EVENT_OFFSET (24 + 24 * VIGIL_RULE_WORDS)
 
-// Bytes of the event sent to user space: the generator leaves out the tail of
+// Bytes of the event sent to user space, per kind (vigil_submit_bytes): the
+// generator leaves out what follows the kind's last field, and the tail of
 // on-demand fields (cmdline, args, ancestors, ...) no rule of it reads.
+// VIGIL_EVENT_SUBMIT_BYTES is the largest.
 #ifndef VIGIL_EVENT_SUBMIT_BYTES
 #define VIGIL_EVENT_SUBMIT_BYTES sizeof(struct vigil_event)
+#endif
+#ifndef VIGIL_SUBMIT_BYTES_BY_KIND
+static __always_inline __u32 vigil_submit_bytes(__u32 kind) {
+  return VIGIL_EVENT_SUBMIT_BYTES;
+}
 #endif
 _Static_assert(VIGIL_EVENT_SUBMIT_BYTES <= sizeof(struct vigil_event), "submitted bytes");
 _Static_assert(__builtin_offsetof(struct vigil_record, event) == VIGIL_RECORD_EVENT_OFFSET,
@@ -736,7 +743,9 @@ static __always_inline int vigil_verdict_any(const struct vigil_verdict* verdict
 
 // Writes the record to the ring buffer, counting it as sent or dropped.
 static __noinline void vigil_send(struct vigil_record* r) {
-  if (bpf_ringbuf_output(&vigil_events, r, VIGIL_RECORD_EVENT_OFFSET + VIGIL_EVENT_SUBMIT_BYTES, 0))
+  __u32 bytes = vigil_submit_bytes(r->event.kind);
+  if (bytes > VIGIL_EVENT_SUBMIT_BYTES) bytes = VIGIL_EVENT_SUBMIT_BYTES;  // for the verifier
+  if (bpf_ringbuf_output(&vigil_events, r, VIGIL_RECORD_EVENT_OFFSET + bytes, 0))
     vigil_count(VIGIL_STAT_DROPPED);
   else
     vigil_count(VIGIL_STAT_SUBMITTED);

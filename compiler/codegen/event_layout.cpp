@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace vigil::codegen {
@@ -13,7 +14,10 @@ constexpr size_t kIpSize = 20;  // struct vigil_ip { __u32 family; __u8 addr[16]
 // Storage order groups members by alignment so the C compiler adds no
 // padding we did not compute: 8-byte scalars, IPs, counts, bools, strings,
 // and last the strings captured on demand, so a record can be sent without
-// the tail its generation never fills.
+// the tail its generation never fills. Strings carried by more kinds come
+// first (the process context, then file.path, ...): a record ends at the
+// last field of its kind (captured_size), so the strings of other kinds
+// between would be sent for nothing.
 int storage_group(const FieldInfo& field) {
   if (captured_on_demand(field)) return 5;
   switch (field.type) {
@@ -79,15 +83,23 @@ bool captured_on_demand(const FieldInfo& field) {
   return false;
 }
 
-size_t EventLayout::captured_size(const std::vector<bool>& needed) const {
+size_t EventLayout::captured_size(const std::vector<bool>& needed, EventKind kind) const {
   size_t end = kEventHeaderSize;
   for (const EventMember& member : members_) {
     const FieldInfo& field = field_info(member.field);
+    if (!(field.events & event_bit(kind))) continue;
     bool captured =
         !captured_on_demand(field) || (member.field < needed.size() && needed[member.field]);
     if (captured) end = std::max(end, member.offset + member.size);
   }
   return std::min(size_, (end + 7) / 8 * 8);
+}
+
+size_t EventLayout::captured_size(const std::vector<bool>& needed) const {
+  size_t largest = 0;
+  for (size_t kind = 0; kind < kEventKindCount; ++kind)
+    largest = std::max(largest, captured_size(needed, static_cast<EventKind>(kind)));
+  return largest;
 }
 
 std::string c_identifier(std::string_view name) {
@@ -111,9 +123,13 @@ EventLayout::EventLayout() {
   std::vector<const FieldInfo*> kernel_fields;
   for (const FieldInfo& field : all_fields())
     if (field.source == FieldSource::Kernel) kernel_fields.push_back(&field);
-  std::stable_sort(
-      kernel_fields.begin(), kernel_fields.end(),
-      [](const FieldInfo* a, const FieldInfo* b) { return storage_group(*a) < storage_group(*b); });
+  auto kinds_carrying = [](const FieldInfo* field) { return std::popcount(field->events); };
+  std::stable_sort(kernel_fields.begin(), kernel_fields.end(),
+                   [&](const FieldInfo* a, const FieldInfo* b) {
+                     if (storage_group(*a) != storage_group(*b))
+                       return storage_group(*a) < storage_group(*b);
+                     return storage_group(*a) == 4 && kinds_carrying(a) > kinds_carrying(b);
+                   });
   member_index_.assign(all_fields().size(), -1);
   size_t offset = kEventHeaderSize;
   // Counts of multi-valued fields sit between the IPs and the bools.
@@ -135,7 +151,11 @@ EventLayout::EventLayout() {
     members_.push_back(std::move(member));
   }
   size_ = (offset + 7) / 8 * 8;
-  minimum_size_ = captured_size({});
+  minimum_size_ = size_;
+  for (size_t kind = 0; kind < kEventKindCount; ++kind) {
+    minimum_sizes_.push_back(captured_size({}, static_cast<EventKind>(kind)));
+    minimum_size_ = std::min(minimum_size_, minimum_sizes_.back());
+  }
 }
 
 const EventMember* EventLayout::member(FieldId field) const {
@@ -255,9 +275,9 @@ std::vector<uint8_t> EventLayout::encode(const Event& event) const {
 }
 
 std::optional<Event> EventLayout::decode(std::span<const uint8_t> record) const {
-  if (record.size() < minimum_size_) return std::nullopt;
+  if (record.size() < kEventHeaderSize) return std::nullopt;
   uint32_t kind = load<uint32_t>(record, kEventKindOffset);
-  if (kind >= kEventKindCount) return std::nullopt;
+  if (kind >= kEventKindCount || record.size() < minimum_sizes_[kind]) return std::nullopt;
   Event event(static_cast<EventKind>(kind));
   event.time_ns = load<uint64_t>(record, kEventTimeOffset);
   for (const EventMember& member : members_) {

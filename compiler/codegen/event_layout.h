@@ -48,19 +48,24 @@ class EventLayout {
   // _Static_asserts of every offset, as C for the BPF side.
   std::string c_declaration() const;
 
-  // Bytes of the record that hold what a program capturing the `needed`
-  // fields (indexed by FieldId) fills: the on-demand tail it does not need
-  // is left out. The kernel sends this many; decode() takes them.
+  // Bytes of a record of `kind` that hold what a program capturing the
+  // `needed` fields (indexed by FieldId) fills: what follows the last field
+  // `kind` carries, and the on-demand tail no rule needs, are left out. The
+  // kernel sends this many; decode() takes them.
+  size_t captured_size(const std::vector<bool>& needed, EventKind kind) const;
+  // The largest captured_size over all kinds.
   size_t captured_size(const std::vector<bool>& needed) const;
-  // captured_size({}): the shortest record the kernel sends.
+  // captured_size({}, kind): the shortest record of `kind` the kernel sends.
+  size_t minimum_size(EventKind kind) const { return minimum_sizes_[static_cast<size_t>(kind)]; }
+  // The shortest record of any kind.
   size_t minimum_size() const { return minimum_size_; }
 
   // The record the kernel would produce for `event`: strings cut to their
   // capacity (and at a NUL byte, which kernel strings cannot contain),
   // multi-valued fields cut to their count, user-space fields dropped.
   std::vector<uint8_t> encode(const Event& event) const;
-  // Reads a record; nullopt if it is shorter than captured_size({}) or its
-  // kind is out of range. A record cut short has empty on-demand fields.
+  // Reads a record; nullopt if its kind is out of range or it is shorter
+  // than minimum_size(kind). A record cut short has empty on-demand fields.
   std::optional<Event> decode(std::span<const uint8_t> record) const;
 
  private:
@@ -69,6 +74,7 @@ class EventLayout {
   std::vector<int> member_index_;  // by FieldId, -1 if none
   size_t size_ = 0;
   size_t minimum_size_ = 0;
+  std::vector<size_t> minimum_sizes_;  // by EventKind
 };
 
 // Whether the field is one of the large ones the kernel fills only when a rule

@@ -378,8 +378,22 @@ class Generator {
     for (const FieldInfo& field : all_fields())
       if (needed[field.id])
         c.line(fmt::format("#define VIGIL_NEED_{} 1", c_identifier_upper(field.name)));
-    c.line(fmt::format("#define VIGIL_EVENT_SUBMIT_BYTES {}",
-                       EventLayout::get().captured_size(needed)));
+    // Each record is sent up to the last field its kind carries.
+    const EventLayout& layout = EventLayout::get();
+    size_t largest = 0;
+    for (const EventPlan& event : plan_.events)
+      largest = std::max(largest, layout.captured_size(needed, event.kind));
+    c.line(fmt::format("#define VIGIL_EVENT_SUBMIT_BYTES {}", largest));
+    c.line("#define VIGIL_SUBMIT_BYTES_BY_KIND 1");
+    c.line("static __always_inline __u32 vigil_submit_bytes(__u32 kind) {");
+    c.line("  switch (kind) {");
+    for (const EventPlan& event : plan_.events)
+      c.line(fmt::format("    case VIGIL_EV_{}: return {};",
+                         c_identifier_upper(event_info(event.kind).name),
+                         layout.captured_size(needed, event.kind)));
+    c.line("  }");
+    c.line("  return VIGIL_EVENT_SUBMIT_BYTES;");
+    c.line("}");
     for (const EventPlan& event : plan_.events) {
       if (deny_bits(event).empty()) continue;
       const bool lsm = event_info(event.kind).deny == DenyMechanism::Lsm;

@@ -88,11 +88,50 @@ TEST(EventLayout, Ipv4MappedAddressesDecodeAsIpv4) {
 TEST(EventLayout, RejectsShortOrUnknownRecords) {
   const EventLayout& layout = EventLayout::get();
   std::vector<uint8_t> record = layout.encode(Event(EventKind::Exec));
-  const size_t minimum = layout.captured_size({});
+  const size_t minimum = layout.minimum_size(EventKind::Exec);
   EXPECT_FALSE(layout.decode(std::span(record).first(minimum - 1)).has_value());
   EXPECT_TRUE(layout.decode(std::span(record).first(minimum)).has_value());
   record[0] = 200;
   EXPECT_FALSE(layout.decode(record).has_value());
+}
+
+// A record ends at the last field its kind carries: every field of the kind
+// (but the on-demand ones) is inside, and the common kinds stay small.
+TEST(EventLayout, EachKindIsSentUpToItsLastField) {
+  const EventLayout& layout = EventLayout::get();
+  for (size_t k = 0; k < kEventKindCount; ++k) {
+    const EventKind kind = static_cast<EventKind>(k);
+    const size_t size = layout.captured_size({}, kind);
+    EXPECT_EQ(size, layout.minimum_size(kind));
+    EXPECT_GE(size, layout.minimum_size());
+    for (const EventMember& member : layout.members()) {
+      const FieldInfo& info = field_info(member.field);
+      if ((info.events & event_bit(kind)) && !captured_on_demand(info)) {
+        EXPECT_LE(member.offset + member.size, size) << event_info(kind).name << " " << info.name;
+      }
+    }
+    // Cut there, the record decodes with every string field it carries.
+    auto filled = [&](const FieldInfo& info) {
+      return (info.events & event_bit(kind)) && info.type == Type::String && !info.multi_valued &&
+             info.source == FieldSource::Kernel && !captured_on_demand(info);
+    };
+    Event event(kind);
+    for (const FieldInfo& info : all_fields())
+      if (filled(info)) event.set(info.id, std::string("v"));
+    std::vector<uint8_t> record = layout.encode(event);
+    std::optional<Event> cut = layout.decode(std::span(record).first(size));
+    ASSERT_TRUE(cut) << event_info(kind).name;
+    for (const FieldInfo& info : all_fields()) {
+      if (filled(info)) {
+        EXPECT_EQ(std::get<std::string>(cut->get(info.id)[0]), "v")
+            << event_info(kind).name << " " << info.name;
+      }
+    }
+  }
+  // The process context and the event's own fields, not every kind's strings.
+  EXPECT_LT(layout.minimum_size(EventKind::FileOpen), 1024u);
+  EXPECT_LT(layout.minimum_size(EventKind::NetConnect), 1024u);
+  EXPECT_LT(layout.minimum_size(EventKind::Exec), 1024u);
 }
 
 // The kernel leaves out the on-demand tail no rule reads: those fields decode
