@@ -24,7 +24,7 @@ struct RunOptions {
   std::string format;
   bool audit = false;
   uint32_t kill_limit = 10;
-  uint32_t ring_buffer_mib = 64;
+  uint32_t ring_buffer_mib = 32;
   std::string deny_cgroup;
   std::string status_socket = "/run/vigil/vigil.sock";
   std::string metrics_file;

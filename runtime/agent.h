@@ -71,9 +71,10 @@ struct AgentOptions {
   // processes and every cgroup below); empty: the cgroup v2 root, so all.
   std::string deny_cgroup;
   // The ring buffer between the kernel and the agent (a power of two, in
-  // bytes): how long a stall it absorbs before records are lost (at ~2.3 KB
-  // a record, 64 MiB is ~0.3 s of 100,000 alerts/s). 0: the bundle's 16 MiB.
-  uint32_t ring_buffer_bytes = 64u << 20;
+  // bytes): how long a stall it absorbs before records are lost (at ~0.9 KiB
+  // a file.open record, 32 MiB is ~0.35 s of 100,000 alerts/s). 0: the
+  // bundle's 16 MiB.
+  uint32_t ring_buffer_bytes = 32u << 20;
   std::string status_socket;  // empty: no status socket
   std::string metrics_file;   // empty: none (Prometheus textfile)
   std::chrono::milliseconds debounce{250};
