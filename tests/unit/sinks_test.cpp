@@ -107,14 +107,20 @@ TEST(StdoutSink, ClosedReaderIsAnErrorNotADeath) {
   EXPECT_TRUE(sink.flush(&error)) << "the lost line is not written again";
 }
 
-// One write(2) per agent turn: nothing reaches the file until flush(),
-// unless the buffer fills up first.
-TEST(FileSink, HoldsLinesUntilFlushOrAFullBuffer) {
+// A file sink on alerts.json in a scratch directory of its own.
+class FileSinkOnDisk : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(sink) << error; }
+
   ScratchDirectory directory;
   std::string path = directory.file("alerts.json");
   std::string error;
   std::unique_ptr<FileSink> sink = FileSink::open(path, &error);
-  ASSERT_TRUE(sink) << error;
+};
+
+// One write(2) per agent turn: nothing reaches the file until flush(),
+// unless the buffer fills up first.
+TEST_F(FileSinkOnDisk, HoldsLinesUntilFlushOrAFullBuffer) {
   ASSERT_TRUE(sink->write(sample_alert(), "one", &error)) << error;
   EXPECT_EQ(read_file(path), "");
   ASSERT_TRUE(sink->flush(&error)) << error;
@@ -129,23 +135,13 @@ TEST(FileSink, HoldsLinesUntilFlushOrAFullBuffer) {
   EXPECT_EQ(read_file(path).size(), 4 + written * (line.size() + 1));
 }
 
-TEST(FileSink, DestructionFlushes) {
-  ScratchDirectory directory;
-  std::string path = directory.file("alerts.json");
-  std::string error;
-  std::unique_ptr<FileSink> sink = FileSink::open(path, &error);
-  ASSERT_TRUE(sink) << error;
+TEST_F(FileSinkOnDisk, DestructionFlushes) {
   ASSERT_TRUE(sink->write(sample_alert(), "last words", &error)) << error;
   sink.reset();
   EXPECT_EQ(read_file(path), "last words\n");
 }
 
-TEST(FileSink, CreatesTheFile0600AndAppendsOneLinePerAlert) {
-  ScratchDirectory directory;
-  std::string path = directory.file("alerts.json");
-  std::string error;
-  std::unique_ptr<FileSink> sink = FileSink::open(path, &error);
-  ASSERT_TRUE(sink) << error;
+TEST_F(FileSinkOnDisk, CreatesTheFile0600AndAppendsOneLinePerAlert) {
   ASSERT_TRUE(sink->write(sample_alert(), "one", &error)) << error;
   ASSERT_TRUE(sink->write(sample_alert(), "two", &error)) << error;
   ASSERT_TRUE(sink->flush(&error)) << error;
@@ -168,13 +164,8 @@ TEST(FileSink, AppendsToWhatIsThere) {
   EXPECT_EQ(read_file(path), "earlier\nlater\n");
 }
 
-TEST(FileSink, ReopenAfterRotationWritesToTheNewFile) {
-  ScratchDirectory directory;
-  std::string path = directory.file("alerts.json");
+TEST_F(FileSinkOnDisk, ReopenAfterRotationWritesToTheNewFile) {
   std::string rotated = directory.file("alerts.json.1");
-  std::string error;
-  std::unique_ptr<FileSink> sink = FileSink::open(path, &error);
-  ASSERT_TRUE(sink) << error;
   ASSERT_TRUE(sink->write(sample_alert(), "before rotation", &error)) << error;
   ASSERT_TRUE(sink->flush(&error)) << error;
   // logrotate: move the file away, then signal; until the signal alerts
