@@ -100,6 +100,9 @@ std::string prometheus_metrics(const AgentStatus& status) {
   out.family("vigil_kernel_dropped_total", "counter",
              "Records lost because the ring buffer was full.");
   out.sample(to_string(status.kernel_dropped));
+  out.family("vigil_ring_buffer_bytes", "gauge",
+             "Size of the ring buffer between the kernel and the agent.");
+  out.sample(to_string(status.ring_buffer_bytes));
   out.family("vigil_kernel_killed_total", "counter",
              "Processes the kernel killed for a kill rule (or a deny's fallback kill).");
   out.sample(to_string(status.kernel_killed));

@@ -25,6 +25,7 @@ AgentStatus small_status() {
   status.kernel_submitted = 45;
   status.kernel_dropped = 5;
   status.kernel_killed = 3;
+  status.ring_buffer_bytes = 32u << 20;
   status.alerts = 9;
   status.rule_counters = {{"shell_from_web_server", 7, 0}, {"ssh_key_read", 2, 31}};
   status.last_reload = ReloadResult{.generation = 3,
@@ -70,6 +71,9 @@ vigil_kernel_submitted_total 45
 # HELP vigil_kernel_dropped_total Records lost because the ring buffer was full.
 # TYPE vigil_kernel_dropped_total counter
 vigil_kernel_dropped_total 5
+# HELP vigil_ring_buffer_bytes Size of the ring buffer between the kernel and the agent.
+# TYPE vigil_ring_buffer_bytes gauge
+vigil_ring_buffer_bytes 33554432
 # HELP vigil_kernel_killed_total Processes the kernel killed for a kill rule (or a deny's fallback kill).
 # TYPE vigil_kernel_killed_total counter
 vigil_kernel_killed_total 3
