@@ -15,22 +15,30 @@
 // Prints one JSON object with every latency in ns; bench/report takes the
 // medians and percentiles. Root required.
 //
-//   vigil-bench-enforcement [--mode exec|rename-threshold] [--runs N] [--vigil PATH]
+//   vigil-bench-enforcement [--mode exec|rename-threshold|open|connect] [--runs N]
+//                           [--vigil PATH]
 //
 // Mode `rename-threshold`: the same phases, the child renaming 20 paths; the
 // rule kills at the 20th rename of a process within 10 s (the ransomware
 // case); the latency runs from just before the 20th rename.
 //
-// A new mode (e.g. a threshold rule that kills at the N-th rename) is one
-// more Scenario: its rule, and the child's work before and at the trigger.
+// Modes `open` and `connect`: a kill rule on file.open (a path) and on
+// net.connect (a UDP connect to a loopback port, and the child's comm), each
+// hook's kill at the system call's entry.
+//
+// A new mode is one more Scenario: its rule, and the child's work before and
+// at the trigger.
 //
 // The only processes this program signals are its own children: the agent
 // (which also gets SIGKILL by PR_SET_PDEATHSIG if this program dies) and the
 // short-lived benchmark children.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,6 +126,51 @@ std::string rename_threshold_policy(const fs::path& matched) {
          "  output \"bench kill {process.exe}\"\n  action kill\n}\n";
 }
 
+// Kill at the system call's entry (sys_enter_openat): the child opens
+// TARGET.secret (it need not exist) and exits if it survives.
+[[noreturn]] void open_trigger(const fs::path& target, SharedClock* clock) {
+  std::string path = target.string() + ".secret";
+  clock->trigger_ns = monotonic_ns();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) close(fd);
+  _exit(0);
+}
+
+std::string open_kill_policy(const fs::path& matched) {
+  return "rule bench_kill {\n  on file.open\n  when file.path == \"" + matched.string() +
+         ".secret\"\n  severity critical\n  output \"bench kill {process.exe}\"\n  action "
+         "kill\n}\n";
+}
+
+// Kill at sys_enter_connect: the child connects a UDP socket (no listener,
+// no packet: the call only sets the peer) to 127.0.0.1 at the target's port,
+// and exits if it survives. The rule names the child's comm too, so nothing
+// else connecting to that port is at risk.
+constexpr const char* kConnectComm = "vigil-bench-kc";
+
+uint16_t connect_port(const fs::path& target) {
+  return target.filename() == "victim" ? 47001 : 47002;
+}
+
+[[noreturn]] void connect_trigger(const fs::path& target, SharedClock* clock) {
+  prctl(PR_SET_NAME, kConnectComm);
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(connect_port(target));
+  clock->trigger_ns = monotonic_ns();
+  int ignored = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  (void)ignored;
+  _exit(0);
+}
+
+std::string connect_kill_policy(const fs::path& matched) {
+  return "rule bench_kill {\n  on net.connect\n  when net.dport == " +
+         std::to_string(connect_port(matched)) + " and process.comm == \"" + kConnectComm +
+         "\"\n  severity critical\n  output \"bench kill {process.exe}\"\n  action kill\n}\n";
+}
+
 const Scenario kScenarios[] = {
     {"exec", "kill on exec: execve() of the matched binary until waitpid() sees SIGKILL",
      exec_kill_policy, exec_trigger},
@@ -125,6 +178,10 @@ const Scenario kScenarios[] = {
      "threshold kill: the 20th rename() of one process until waitpid() sees SIGKILL (the "
      "baseline: the 20th rename and exit)",
      rename_threshold_policy, rename_trigger},
+    {"open", "kill on file.open: open() of the matched path until waitpid() sees SIGKILL",
+     open_kill_policy, open_trigger},
+    {"connect", "kill on net.connect: connect() to the matched port until waitpid() sees SIGKILL",
+     connect_kill_policy, connect_trigger},
 };
 
 // The child being waited for, for the SIGALRM watchdog and signal cleanup.
@@ -313,8 +370,8 @@ bool run_phase(const Scenario& scenario, const fs::path& target, int runs, bool 
 
 int usage(const std::string& problem) {
   if (!problem.empty()) std::cerr << "vigil-bench-enforcement: " << problem << "\n";
-  std::cerr << "usage: vigil-bench-enforcement [--mode exec|rename-threshold] [--runs N] "
-               "[--vigil PATH]\n";
+  std::cerr << "usage: vigil-bench-enforcement [--mode exec|rename-threshold|open|connect] "
+               "[--runs N] [--vigil PATH]\n";
   return 2;
 }
 
@@ -409,7 +466,7 @@ int run(const Options& options, const Scenario& scenario, const fs::path& work) 
     return values[values.size() / 2] / 1000.0;
   };
   std::fprintf(stderr,
-               "%s: kill %.0f us, unmatched exec+exit %.0f us, baseline exec+exit %.0f / %.0f us "
+               "%s: kill %.0f us, unmatched %.0f us, baseline (no agent) %.0f / %.0f us "
                "(medians of %d)\n",
                scenario.mode, median_us(kill_ns), median_us(unmatched_ns), median_us(before),
                median_us(after), options.runs);
