@@ -140,22 +140,7 @@ class PackEnforcement : public ::testing::Test {
   // about it (waiting for one only inside C, where the rule acts). The child
   // sends its pid before `body` runs, so its alerts can be found after it is
   // dead.
-  //
-  // Inside C, an attempt the kernel never evaluated (no alert, not killed)
-  // is tried again, up to 3 times: on this kernel syscall tracepoints may be
-  // preempted, and a BPF program that finds another one interrupted on its
-  // CPU is skipped (counted as a miss, not run). Seen about once in 30 runs
-  // under ASan; the agent does not yet report these misses.
   static Outcome act(bool inside, const std::string& rule, const std::function<int()>& body) {
-    Outcome outcome;
-    for (int attempt = 0; attempt < (inside ? 3 : 1); ++attempt) {
-      outcome = act_once(inside, rule, body);
-      if (!outcome.alerts.empty() || killed(outcome.status)) break;
-    }
-    return outcome;
-  }
-
-  static Outcome act_once(bool inside, const std::string& rule, const std::function<int()>& body) {
     int fds[2];
     if (pipe(fds) != 0) return {-1, {}};
     Outcome outcome;
